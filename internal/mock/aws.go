@@ -1,0 +1,354 @@
+package mock
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+)
+
+// answer returns the ID and outputs for one registration. Outputs start as the inputs (what the
+// provider would store) and gain the values AWS computes.
+func (m *Mocks) answer(r *Resource) (string, resource.PropertyMap, error) {
+	outs := r.Inputs.Copy()
+	set := func(k string, v any) { outs[resource.PropertyKey(k)] = resource.NewPropertyValue(v) }
+	// physical is the name AWS would see: the explicit one, or Pulumi's auto-name (logical name plus a
+	// random suffix; here a hash, so runs are repeatable).
+	physical := func(key string) string {
+		if s := r.Str(key); s != "" {
+			return s
+		}
+		if p := r.Str(key + "Prefix"); p != "" {
+			return p + hashHex(7, r.URN)
+		}
+		return r.Name + "-" + hashHex(7, r.URN)
+	}
+	ec2ID := func(prefix string) string { return prefix + "-0" + hash17(r.URN)[1:] }
+
+	if !r.Custom {
+		if r.Type == "awsx:ec2:Vpc" {
+			return m.awsxVpc(r, outs)
+		}
+		// Local components have no ID and no outputs of their own.
+		return "", outs, nil
+	}
+
+	switch r.Type {
+	case "pulumi:providers:aws", "pulumi:providers:random":
+		return hashHex(12, r.URN), outs, nil
+
+	case "aws:ec2/securityGroup:SecurityGroup", "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup":
+		id := ec2ID("sg")
+		set("name", physical("name"))
+		set("arn", m.arn("ec2", "security-group/"+id))
+		set("ownerId", Account)
+		return id, outs, nil
+	case "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+		"aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule":
+		id := ec2ID("sgr")
+		set("securityGroupRuleId", id)
+		set("arn", m.arn("ec2", "security-group-rule/"+id))
+		return id, outs, nil
+	case "aws:ec2/securityGroupRule:SecurityGroupRule":
+		return ec2ID("sgrule"), outs, nil
+	case "aws:ec2/instance:Instance":
+		id := ec2ID("i")
+		set("arn", m.arn("ec2", "instance/"+id))
+		set("primaryNetworkInterfaceId", ec2ID("eni"))
+		set("privateIp", m.privateIP(r.URN))
+		set("privateDns", "ip-"+strings.ReplaceAll(m.privateIP(r.URN), ".", "-")+"."+m.Region+".compute.internal")
+		if b, _ := r.Bool("associatePublicIpAddress"); b {
+			set("publicIp", publicIP(r.URN))
+		}
+		return id, outs, nil
+	case "aws:ec2/eip:Eip":
+		id := ec2ID("eipalloc")
+		ip := publicIP(r.URN)
+		set("allocationId", id)
+		set("publicIp", ip)
+		set("publicDns", "ec2-"+strings.ReplaceAll(ip, ".", "-")+"."+m.Region+".compute.amazonaws.com")
+		set("arn", m.arn("ec2", "elastic-ip/"+id))
+		return id, outs, nil
+	case "aws:ec2/eipAssociation:EipAssociation":
+		return ec2ID("eipassoc"), outs, nil
+	case "aws:ec2/launchTemplate:LaunchTemplate":
+		id := ec2ID("lt")
+		set("arn", m.arn("ec2", "launch-template/"+id))
+		set("latestVersion", 1)
+		set("defaultVersion", 1)
+		set("name", physical("name"))
+		return id, outs, nil
+	case "aws:ec2/vpcEndpoint:VpcEndpoint":
+		id := ec2ID("vpce")
+		set("arn", m.arn("ec2", "vpc-endpoint/"+id))
+		set("prefixListId", ec2ID("pl"))
+		set("state", "available")
+		return id, outs, nil
+	case "aws:ec2/vpcEndpointRouteTableAssociation:VpcEndpointRouteTableAssociation":
+		return "a-" + r.Str("vpcEndpointId") + hashHex(10, r.Str("routeTableId")), outs, nil
+	case "aws:ec2/route:Route":
+		return "r-" + r.Str("routeTableId") + hashHex(10, r.Str("destinationCidrBlock")), outs, nil
+	case "aws:ec2/flowLog:FlowLog":
+		id := ec2ID("fl")
+		set("arn", m.arn("ec2", "vpc-flow-log/"+id))
+		return id, outs, nil
+
+	case "aws:cloudwatch/logGroup:LogGroup":
+		name := physical("name")
+		set("name", name)
+		set("arn", m.arn("logs", "log-group:"+name))
+		return name, outs, nil
+	case "aws:iam/role:Role":
+		name := physical("name")
+		set("name", name)
+		set("arn", "arn:aws:iam::"+Account+":role/"+name)
+		set("uniqueId", "AROA"+strings.ToUpper(hashHex(17, r.URN)))
+		return name, outs, nil
+	case "aws:iam/instanceProfile:InstanceProfile":
+		name := physical("name")
+		set("name", name)
+		set("arn", "arn:aws:iam::"+Account+":instance-profile/"+name)
+		return name, outs, nil
+	case "aws:iam/rolePolicy:RolePolicy":
+		name := physical("name")
+		set("name", name)
+		return r.Str("role") + ":" + name, outs, nil
+	case "aws:iam/policy:Policy":
+		name := physical("name")
+		set("name", name)
+		arn := "arn:aws:iam::" + Account + ":policy/" + name
+		set("arn", arn)
+		return arn, outs, nil
+	case "aws:iam/rolePolicyAttachment:RolePolicyAttachment":
+		return r.Str("role") + "-" + hashHex(8, r.Str("policyArn")), outs, nil
+
+	case "aws:rds/instance:Instance":
+		return m.rdsInstance(r, outs, physical)
+	case "aws:rds/subnetGroup:SubnetGroup", "aws:rds/parameterGroup:ParameterGroup":
+		name := strings.ToLower(physical("name"))
+		set("name", name)
+		kind := map[bool]string{true: "subgrp", false: "pg"}[r.Type == "aws:rds/subnetGroup:SubnetGroup"]
+		set("arn", m.arn("rds", kind+":"+name))
+		return name, outs, nil
+	case "aws:elasticache/subnetGroup:SubnetGroup", "aws:elasticache/parameterGroup:ParameterGroup":
+		name := strings.ToLower(physical("name"))
+		set("name", name)
+		kind := map[bool]string{true: "subnetgroup", false: "parametergroup"}[r.Type == "aws:elasticache/subnetGroup:SubnetGroup"]
+		set("arn", m.arn("elasticache", kind+":"+name))
+		return name, outs, nil
+	case "aws:elasticache/replicationGroup:ReplicationGroup":
+		return m.replicationGroup(r, outs, physical)
+
+	case "aws:lb/loadBalancer:LoadBalancer":
+		name := physical("name")
+		if len(name) > 32 { // AWS limits load balancer names to 32 characters.
+			name = name[:32]
+		}
+		suffix := "app/" + name + "/" + hashHex(16, r.URN)
+		dns := name + "-" + fmt.Sprint(1000000000+int(hashNum(r.URN)%900000000)) + "." + m.Region + ".elb.amazonaws.com"
+		if b, _ := r.Bool("internal"); b {
+			dns = "internal-" + dns
+		}
+		set("name", name)
+		set("arn", m.arn("elasticloadbalancing", "loadbalancer/"+suffix))
+		set("arnSuffix", suffix)
+		set("dnsName", dns)
+		set("zoneId", "Z"+strings.ToUpper(hashHex(12, m.Region)))
+		return m.arn("elasticloadbalancing", "loadbalancer/"+suffix), outs, nil
+	case "aws:lb/targetGroup:TargetGroup":
+		name := physical("name")
+		if len(name) > 32 {
+			name = name[:32]
+		}
+		suffix := "targetgroup/" + name + "/" + hashHex(16, r.URN)
+		set("name", name)
+		set("arn", m.arn("elasticloadbalancing", suffix))
+		set("arnSuffix", suffix)
+		return m.arn("elasticloadbalancing", suffix), outs, nil
+	case "aws:lb/listener:Listener", "aws:lb/listenerRule:ListenerRule":
+		arn := m.arn("elasticloadbalancing", "listener/app/"+hashHex(16, r.Str("loadBalancerArn"))+"/"+hashHex(16, r.URN))
+		set("arn", arn)
+		return arn, outs, nil
+	case "aws:autoscaling/group:Group":
+		name := physical("name")
+		set("name", name)
+		set("arn", m.arn("autoscaling", "autoScalingGroup:"+hashHex(8, r.URN)+":autoScalingGroupName/"+name))
+		return name, outs, nil
+	case "aws:autoscaling/policy:Policy":
+		name := physical("name")
+		set("name", name)
+		set("arn", m.arn("autoscaling", "scalingPolicy:"+hashHex(8, r.URN)+":policyName/"+name))
+		return m.arn("autoscaling", "scalingPolicy:"+name), outs, nil
+
+	case "aws:s3/bucketV2:BucketV2", "aws:s3/bucket:Bucket":
+		name := strings.ToLower(physical("bucket"))
+		set("bucket", name)
+		set("arn", "arn:aws:s3:::"+name)
+		set("bucketDomainName", name+".s3.amazonaws.com")
+		set("bucketRegionalDomainName", name+".s3."+m.Region+".amazonaws.com")
+		return name, outs, nil
+
+	case "random:index/randomPassword:RandomPassword":
+		n := 16
+		if v, ok := r.Num("length"); ok {
+			n = int(v)
+		}
+		pw := password(r.URN, n)
+		outs["result"] = resource.MakeSecret(resource.NewProperty(pw))
+		outs["bcryptHash"] = resource.MakeSecret(resource.NewProperty("$2a$10$" + hashHex(53, pw)))
+		return "none", outs, nil
+	}
+
+	// Any other AWS resource: a name-derived ID and an ARN of the usual shape.
+	if strings.HasPrefix(r.Type, "aws:") {
+		service := strings.SplitN(strings.TrimPrefix(r.Type, "aws:"), "/", 2)[0]
+		id := r.Name + "-" + hashHex(8, r.URN)
+		set("arn", m.arn(service, id))
+		return id, outs, nil
+	}
+	return hashHex(12, r.URN), outs, nil
+}
+
+// awsxVpc stands in for the remote awsx:ec2:Vpc component, whose children never reach the mock. It
+// answers with the outputs the program reads: the VPC ID and one subnet ID per planned block, in the
+// order awsx returns them (AZ-major, one list per subnet type).
+func (m *Mocks) awsxVpc(r *Resource, outs resource.PropertyMap) (string, resource.PropertyMap, error) {
+	vpcID := "vpc-0" + hash17(r.URN)[1:]
+	azs := r.Strs("availabilityZoneNames")
+	specs, _ := r.Input("subnetSpecs")
+	if len(azs) == 0 || !specs.IsArray() {
+		return "", nil, fmt.Errorf("awsx:ec2:Vpc %q: the mock needs explicit availabilityZoneNames and subnetSpecs", r.Name)
+	}
+	ids := map[string][]resource.PropertyValue{}
+	for az := range azs {
+		for i, spec := range specs.ArrayValue() {
+			blocks, ok := Lookup(spec, "cidrBlocks")
+			typ, _ := Lookup(spec, "type")
+			if !ok || !blocks.IsArray() || len(blocks.ArrayValue()) != len(azs) || !typ.IsString() {
+				return "", nil, fmt.Errorf("awsx:ec2:Vpc %q: subnetSpecs[%d] needs a type and one cidrBlock per AZ", r.Name, i)
+			}
+			cidr := Unwrap(blocks.ArrayValue()[az]).StringValue()
+			key := strings.ToLower(typ.StringValue())
+			ids[key] = append(ids[key], resource.NewProperty("subnet-0"+hash17(vpcID, cidr)[1:]))
+		}
+	}
+	outs["vpcId"] = resource.NewProperty(vpcID)
+	outs["publicSubnetIds"] = resource.NewProperty(ids["public"])
+	outs["privateSubnetIds"] = resource.NewProperty(ids["private"])
+	outs["isolatedSubnetIds"] = resource.NewProperty(ids["isolated"])
+	return "", outs, nil
+}
+
+// rdsInstance answers like RDS: an endpoint under the identifier, the engine's default port and, with
+// manageMasterUserPassword, the Secrets Manager secret RDS creates.
+func (m *Mocks) rdsInstance(r *Resource, outs resource.PropertyMap, physical func(string) string) (string, resource.PropertyMap, error) {
+	id := strings.ToLower(physical("identifier"))
+	port := 3306
+	if strings.HasPrefix(r.Str("engine"), "postgres") {
+		port = 5432
+	}
+	if p, ok := r.Num("port"); ok {
+		port = int(p)
+	}
+	address := fmt.Sprintf("%s.c%s.%s.rds.amazonaws.com", id, hashHex(11, Account, m.Region), m.Region)
+	set := func(k string, v any) { outs[resource.PropertyKey(k)] = resource.NewPropertyValue(v) }
+	set("identifier", id)
+	set("address", address)
+	set("port", port)
+	set("endpoint", fmt.Sprintf("%s:%d", address, port))
+	set("arn", m.arn("rds", "db:"+id))
+	set("resourceId", "db-"+strings.ToUpper(hashHex(26, r.URN)))
+	set("hostedZoneId", "Z"+strings.ToUpper(hashHex(12, m.Region, "rds")))
+	if b, _ := r.Bool("manageMasterUserPassword"); b {
+		secret := m.arn("secretsmanager", "secret:rds!db-"+uuid(r.URN)+"-"+hashHex(6, r.URN, "s"))
+		outs["masterUserSecrets"] = resource.NewProperty([]resource.PropertyValue{
+			resource.NewProperty(resource.PropertyMap{
+				"secretArn":    resource.NewProperty(secret),
+				"secretStatus": resource.NewProperty("active"),
+				"kmsKeyId":     resource.NewProperty(m.arn("kms", "key/"+uuid(r.URN, "kms"))),
+			}),
+		})
+	}
+	return id, outs, nil
+}
+
+// replicationGroup answers like ElastiCache: primary and reader endpoints with cluster mode disabled,
+// a configuration endpoint with it enabled.
+func (m *Mocks) replicationGroup(r *Resource, outs resource.PropertyMap, physical func(string) string) (string, resource.PropertyMap, error) {
+	id := strings.ToLower(physical("replicationGroupId"))
+	shortRegion := regionCode(m.Region)
+	host := func(prefix string) string {
+		return fmt.Sprintf("%s.%s.%s.%s.cache.amazonaws.com", prefix, id, hashHex(6, id, m.Region), shortRegion)
+	}
+	set := func(k string, v any) { outs[resource.PropertyKey(k)] = resource.NewPropertyValue(v) }
+	port := 6379
+	if p, ok := r.Num("port"); ok {
+		port = int(p)
+	}
+	set("replicationGroupId", id)
+	set("port", port)
+	set("arn", m.arn("elasticache", "replicationgroup:"+id))
+	nodeGroups, _ := r.Num("numNodeGroups")
+	if r.Str("clusterMode") == "enabled" || nodeGroups > 1 {
+		set("configurationEndpointAddress", host("clustercfg"))
+		set("primaryEndpointAddress", "")
+		set("readerEndpointAddress", "")
+	} else {
+		set("primaryEndpointAddress", host("master"))
+		set("readerEndpointAddress", host("replica"))
+	}
+	return id, outs, nil
+}
+
+func (m *Mocks) arn(service, rest string) string {
+	return "arn:aws:" + service + ":" + m.Region + ":" + Account + ":" + rest
+}
+
+// privateIP picks a stable 10.x address; the mock does not model subnets' ranges.
+func (m *Mocks) privateIP(seed string) string {
+	n := hashNum(seed)
+	return fmt.Sprintf("10.0.%d.%d", n%200, 4+n/200%250)
+}
+
+// publicIP returns an address in TEST-NET-3 (203.0.113.0/24), reserved for documentation.
+func publicIP(seed string) string { return fmt.Sprintf("203.0.113.%d", 1+hashNum(seed)%254) }
+
+func hashNum(seed string) uint64 {
+	var n uint64
+	for _, c := range hashHex(12, seed) {
+		n = n*16 + uint64(strings.IndexRune("0123456789abcdef", c))
+	}
+	return n
+}
+
+func uuid(parts ...string) string {
+	h := hashHex(32, parts...)
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// password derives a repeatable password of n characters from letters and digits.
+func password(seed string, n int) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	h := hashHex(2*n, seed)
+	out := make([]byte, n)
+	for i := range out {
+		out[i] = alphabet[(int(h[2*i])*31+int(h[2*i+1]))%len(alphabet)]
+	}
+	return string(out)
+}
+
+// regionCode shortens a region the way ElastiCache endpoints do (ap-northeast-2 -> apn2).
+func regionCode(region string) string {
+	parts := strings.Split(region, "-")
+	if len(parts) != 3 {
+		return region
+	}
+	code := parts[0]
+	for _, w := range []string{"north", "south", "east", "west", "central"} {
+		if strings.HasPrefix(parts[1], w) {
+			code += w[:1]
+			parts[1] = strings.TrimPrefix(parts[1], w)
+		}
+	}
+	return code + parts[2]
+}

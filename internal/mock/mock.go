@@ -1,0 +1,354 @@
+// Package mock is the one mock of the Pulumi engine and AWS used by every test and by cmd/plan.
+//
+// It records each registered resource (type, name, parent, inputs, options, dependencies) and answers with
+// outputs shaped the way AWS shapes them: IDs with the service's prefix (sg-, subnet-, i-...), ARNs in the
+// stack's region and a fixed test account, endpoints derived from the inputs. Everything is derived from
+// names and inputs by hashing, so two runs of the same program produce the same plan. Invokes it does not
+// know are errors, never echoes, so a typo in a token fails loudly.
+package mock
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Account is the AWS account ID every mocked ARN carries.
+const Account = "123456789012"
+
+// DefaultRegion is used when the config has no aws:region.
+const DefaultRegion = "us-east-1"
+
+// Resource is one registration the program made: what it asked for, and what the mock answered.
+type Resource struct {
+	Type   string
+	Name   string
+	URN    string
+	Parent string
+	// Custom is false for component resources (local and remote).
+	Custom bool
+	// Remote is true for multi-language components such as awsx:ec2:Vpc.
+	Remote bool
+	ID     string
+	// Inputs are what the program sent, under their Pulumi (camelCase) names.
+	Inputs resource.PropertyMap
+	// Outputs are what the mock returned: the inputs plus the computed AWS-shaped values.
+	Outputs resource.PropertyMap
+	// Dependencies are the URNs this resource depends on (explicit and through its inputs).
+	Dependencies []string
+	// Options the engine would honour.
+	Protect             bool
+	RetainOnDelete      bool
+	DeleteBeforeReplace bool
+	IgnoreChanges       []string
+	// Transforms are the resource transforms passed in the options (the engine runs them on children;
+	// the mock only keeps them so tests can apply them).
+	Transforms []pulumi.ResourceTransform
+	// Order is the registration order, starting at 0.
+	Order int
+}
+
+// Mocks implements pulumi.MockResourceMonitor and records every registration.
+type Mocks struct {
+	Project string
+	Stack   string
+	Region  string
+
+	mu        sync.Mutex
+	resources []*Resource
+}
+
+// New returns an empty recorder for the given stack and region.
+func New(project, stack, region string) *Mocks {
+	if region == "" {
+		region = DefaultRegion
+	}
+	return &Mocks{Project: project, Stack: stack, Region: region}
+}
+
+// Options configure Run.
+type Options struct {
+	// Project defaults to "football", Stack to "test".
+	Project string
+	Stack   string
+	// Config is keyed "namespace:key" exactly as Pulumi passes it to a program; objects are JSON text.
+	Config map[string]string
+	// SecretKeys lists the config keys that are secrets.
+	SecretKeys []string
+}
+
+// Run runs fn under the mock engine with the given config and returns the recording. The error is the
+// program's (pulumi.RunErr wraps it).
+func Run(opts Options, fn pulumi.RunFunc) (*Mocks, error) {
+	if opts.Project == "" {
+		opts.Project = "football"
+	}
+	if opts.Stack == "" {
+		opts.Stack = "test"
+	}
+	m := New(opts.Project, opts.Stack, opts.Config["aws:region"])
+	withConfig := func(info *pulumi.RunInfo) {
+		info.Config = opts.Config
+		info.ConfigSecretKeys = opts.SecretKeys
+	}
+	err := pulumi.RunErr(fn, pulumi.WithMocks(opts.Project, opts.Stack, m), withConfig)
+	return m, err
+}
+
+// NewResource records a registration and answers with AWS-shaped outputs.
+func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	r := &Resource{
+		Type:       args.TypeToken,
+		Name:       args.Name,
+		Custom:     args.Custom,
+		Inputs:     args.Inputs.Copy(),
+		Transforms: args.Transforms,
+	}
+	if rpc := args.RegisterRPC; rpc != nil {
+		r.Parent = rpc.GetParent()
+		r.Remote = rpc.GetRemote()
+		r.Dependencies = append([]string(nil), rpc.GetDependencies()...)
+		r.Protect = rpc.GetProtect()
+		r.RetainOnDelete = rpc.GetRetainOnDelete()
+		r.DeleteBeforeReplace = rpc.GetDeleteBeforeReplace()
+		r.IgnoreChanges = append([]string(nil), rpc.GetIgnoreChanges()...)
+	}
+	r.URN = m.urn(r)
+
+	id, outs, err := m.answer(r)
+	if err != nil {
+		return "", nil, fmt.Errorf("mock %s %q: %w", r.Type, r.Name, err)
+	}
+	r.ID = id
+	r.Outputs = outs
+
+	m.mu.Lock()
+	r.Order = len(m.resources)
+	m.resources = append(m.resources, r)
+	m.mu.Unlock()
+	return id, outs, nil
+}
+
+// urn builds the URN the engine would give: the parent's qualified type, "$", the child's type.
+func (m *Mocks) urn(r *Resource) string {
+	typ := r.Type
+	// A URN is urn:pulumi:<stack>::<project>::<qualified type>::<name>; the stack type is not chained.
+	if parts := strings.SplitN(r.Parent, "::", 4); len(parts) == 4 && parts[2] != "pulumi:pulumi:Stack" {
+		typ = parts[2] + "$" + r.Type
+	}
+	return fmt.Sprintf("urn:pulumi:%s::%s::%s::%s", m.Stack, m.Project, typ, r.Name)
+}
+
+// Call answers the invokes the program is known to make; anything else is an error.
+func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	switch args.Token {
+	case "aws:ec2/getRouteTable:getRouteTable":
+		subnet := args.Args["subnetId"]
+		if !subnet.IsString() || subnet.StringValue() == "" {
+			return nil, errors.New("mock getRouteTable: only lookups by subnetId are mocked")
+		}
+		id := "rtb-" + hash17(subnet.StringValue())
+		return resource.PropertyMap{
+			"id":           resource.NewProperty(id),
+			"routeTableId": resource.NewProperty(id),
+			"subnetId":     subnet,
+			"ownerId":      resource.NewProperty(Account),
+			"arn":          resource.NewProperty(m.arn("ec2", "route-table/"+id)),
+		}, nil
+	case "aws:index/getRegion:getRegion":
+		return resource.PropertyMap{
+			"id": resource.NewProperty(m.Region), "name": resource.NewProperty(m.Region),
+			"region": resource.NewProperty(m.Region),
+		}, nil
+	case "aws:index/getCallerIdentity:getCallerIdentity":
+		return resource.PropertyMap{
+			"id": resource.NewProperty(Account), "accountId": resource.NewProperty(Account),
+			"arn":    resource.NewProperty("arn:aws:iam::" + Account + ":user/mock"),
+			"userId": resource.NewProperty("AIDAMOCK"),
+		}, nil
+	case "aws:index/getPartition:getPartition":
+		return resource.PropertyMap{
+			"id": resource.NewProperty("aws"), "partition": resource.NewProperty("aws"),
+			"dnsSuffix": resource.NewProperty("amazonaws.com"),
+		}, nil
+	}
+	return nil, fmt.Errorf("mock: invoke %s is not mocked; add it to internal/mock", args.Token)
+}
+
+// All returns every registration in order.
+func (m *Mocks) All() []*Resource {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := append([]*Resource(nil), m.resources...)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Order < out[j].Order })
+	return out
+}
+
+// Custom returns the custom (provider-managed) resources.
+func (m *Mocks) Custom() []*Resource {
+	var out []*Resource
+	for _, r := range m.All() {
+		if r.Custom {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// ByType returns the registrations of one type token.
+func (m *Mocks) ByType(typ string) []*Resource {
+	var out []*Resource
+	for _, r := range m.All() {
+		if r.Type == typ {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// ByURN finds a registration by URN.
+func (m *Mocks) ByURN(urn string) *Resource {
+	for _, r := range m.All() {
+		if r.URN == urn {
+			return r
+		}
+	}
+	return nil
+}
+
+// ByID finds the registration whose mocked ID is id.
+func (m *Mocks) ByID(id string) *Resource {
+	for _, r := range m.All() {
+		if r.ID == id {
+			return r
+		}
+	}
+	return nil
+}
+
+// Input returns an input by dotted path ("metadataOptions.httpTokens", "ingress[0].cidrBlocks[1]"),
+// looking through secrets. The second result is false when the path does not exist.
+func (r *Resource) Input(path string) (resource.PropertyValue, bool) {
+	return Lookup(resource.NewProperty(r.Inputs), path)
+}
+
+// Output is Input over the mock's answer.
+func (r *Resource) Output(path string) (resource.PropertyValue, bool) {
+	return Lookup(resource.NewProperty(r.Outputs), path)
+}
+
+// Str returns a string input, or "" when absent or of another kind.
+func (r *Resource) Str(path string) string {
+	v, ok := r.Input(path)
+	if !ok || !v.IsString() {
+		return ""
+	}
+	return v.StringValue()
+}
+
+// Bool returns a bool input and whether it was set.
+func (r *Resource) Bool(path string) (value, set bool) {
+	v, ok := r.Input(path)
+	if !ok || !v.IsBool() {
+		return false, false
+	}
+	return v.BoolValue(), true
+}
+
+// Num returns a number input and whether it was set.
+func (r *Resource) Num(path string) (float64, bool) {
+	v, ok := r.Input(path)
+	if !ok || !v.IsNumber() {
+		return 0, false
+	}
+	return v.NumberValue(), true
+}
+
+// Strs returns a list-of-strings input (nil when absent).
+func (r *Resource) Strs(path string) []string {
+	v, ok := r.Input(path)
+	if !ok || !v.IsArray() {
+		return nil
+	}
+	var out []string
+	for _, e := range v.ArrayValue() {
+		e = Unwrap(e)
+		if e.IsString() {
+			out = append(out, e.StringValue())
+		}
+	}
+	return out
+}
+
+// Unwrap looks through secrets and resolved outputs.
+func Unwrap(v resource.PropertyValue) resource.PropertyValue {
+	for {
+		switch {
+		case v.IsSecret():
+			v = v.SecretValue().Element
+		case v.IsOutput():
+			v = v.OutputValue().Element
+		default:
+			return v
+		}
+	}
+}
+
+// Lookup walks a dotted path with [i] indexes through objects and arrays.
+func Lookup(v resource.PropertyValue, path string) (resource.PropertyValue, bool) {
+	if path == "" {
+		return Unwrap(v), true
+	}
+	for _, part := range strings.Split(path, ".") {
+		key, idx := part, []int(nil)
+		if i := strings.Index(part, "["); i >= 0 {
+			key = part[:i]
+			for _, s := range strings.Split(strings.TrimSuffix(part[i+1:], "]"), "][") {
+				var n int
+				if _, err := fmt.Sscanf(s, "%d", &n); err != nil {
+					return resource.PropertyValue{}, false
+				}
+				idx = append(idx, n)
+			}
+		}
+		v = Unwrap(v)
+		if key != "" {
+			if !v.IsObject() {
+				return resource.PropertyValue{}, false
+			}
+			next, ok := v.ObjectValue()[resource.PropertyKey(key)]
+			if !ok || next.IsNull() {
+				return resource.PropertyValue{}, false
+			}
+			v = next
+		}
+		for _, n := range idx {
+			v = Unwrap(v)
+			if !v.IsArray() || n < 0 || n >= len(v.ArrayValue()) {
+				return resource.PropertyValue{}, false
+			}
+			v = v.ArrayValue()[n]
+		}
+	}
+	return Unwrap(v), true
+}
+
+// hashHex returns n hex digits derived from the seed parts.
+func hashHex(n int, parts ...string) string {
+	sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
+	s := hex.EncodeToString(sum[:])
+	for len(s) < n {
+		s += s
+	}
+	return s[:n]
+}
+
+// hash17 is the 17-hex-digit suffix EC2 uses for resource IDs (sg-0123456789abcdef0).
+func hash17(parts ...string) string { return hashHex(17, parts...) }
