@@ -23,7 +23,7 @@ func (m *Mocks) answer(r *Resource) (string, resource.PropertyMap, error) {
 		}
 		return r.Name + "-" + hashHex(7, r.URN)
 	}
-	ec2ID := func(prefix string) string { return prefix + "-0" + hash17(r.URN)[1:] }
+	ec2ID := func(prefix string) string { return prefix + "-0" + hash17(prefix, r.URN)[1:] }
 
 	if !r.Custom {
 		if r.Type == "awsx:ec2:Vpc" {

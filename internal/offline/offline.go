@@ -1,0 +1,325 @@
+// Package offline plans a stack without AWS, credentials or the Pulumi CLI: it reads the stack's config
+// files, runs stack.Deploy under the mock engine and renders what the program registered, as a tree for
+// people or as JSON shaped like `pulumi preview --json` for tools.
+package offline
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/football/football-infra/internal/mock"
+	"github.com/football/football-infra/internal/stackfile"
+	"github.com/football/football-infra/stack"
+)
+
+// Result is the plan of one stack.
+type Result struct {
+	Stack     *stackfile.Stack
+	Region    string
+	Resources []*mock.Resource
+	// Outputs are the stack outputs; secret ones hold "[secret]".
+	Outputs map[string]any
+	// StackURN is the root stack resource's URN (the mock engine never sees it).
+	StackURN string
+}
+
+// ErrConfig marks a plan refused for its configuration (the CLI exits 2 for it).
+var ErrConfig = errors.New("invalid configuration")
+
+// Plan reads dir's Pulumi.yaml and Pulumi.<name>.yaml and plans the stack.
+func Plan(dir, name string) (*Result, error) {
+	st, err := stackfile.Load(dir, name)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+	}
+	return PlanStack(st)
+}
+
+// PlanStack plans an already loaded stack.
+func PlanStack(st *stackfile.Stack) (*Result, error) {
+	outputs := map[string]any{}
+	m, err := mock.Run(mock.Options{Project: st.Project, Stack: st.Name, Config: st.Config, SecretKeys: st.SecretKeys},
+		func(ctx *pulumi.Context) error {
+			outs, err := stack.Deploy(ctx, st.Keys())
+			if err != nil {
+				return err
+			}
+			for k, v := range outs {
+				val, secret, err := mock.AwaitValue(pulumi.ToOutput(v))
+				if err != nil {
+					return fmt.Errorf("output %s: %w", k, err)
+				}
+				if secret {
+					val = "[secret]"
+				}
+				outputs[k] = val
+			}
+			return nil
+		})
+	if err != nil {
+		var cfgErr *stack.ConfigError
+		if errors.As(err, &cfgErr) {
+			return nil, fmt.Errorf("%w: stack %s:\n%v", ErrConfig, st.Name, cfgErr.Err)
+		}
+		return nil, err
+	}
+	return &Result{
+		Stack: st, Region: m.Region, Resources: ordered(m.All()), Outputs: outputs,
+		StackURN: fmt.Sprintf("urn:pulumi:%s::%s::pulumi:pulumi:Stack::%s-%s", st.Name, st.Project, st.Project, st.Name),
+	}, nil
+}
+
+// ordered sorts resources the way a deployment could create them: parents and dependencies first, ties
+// broken by URN, so the same program always prints the same plan (registrations arrive concurrently).
+func ordered(rs []*mock.Resource) []*mock.Resource {
+	byURN := map[string]*mock.Resource{}
+	for _, r := range rs {
+		byURN[r.URN] = r
+	}
+	sorted := append([]*mock.Resource(nil), rs...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].URN < sorted[j].URN })
+	var out []*mock.Resource
+	done := map[string]bool{}
+	var visit func(r *mock.Resource)
+	visit = func(r *mock.Resource) {
+		if done[r.URN] {
+			return
+		}
+		done[r.URN] = true // set first: a cycle cannot recurse forever
+		before := append([]string{r.Parent}, r.Dependencies...)
+		sort.Strings(before[1:])
+		for _, u := range before {
+			if dep, ok := byURN[u]; ok {
+				visit(dep)
+			}
+		}
+		out = append(out, r)
+	}
+	for _, r := range sorted {
+		visit(r)
+	}
+	return out
+}
+
+// Count returns how many resources of each type the plan registers.
+func (r *Result) Count() map[string]int {
+	out := map[string]int{}
+	for _, res := range r.Resources {
+		out[res.Type]++
+	}
+	return out
+}
+
+// ByType returns the planned resources of one type.
+func (r *Result) ByType(typ string) []*mock.Resource {
+	var out []*mock.Resource
+	for _, res := range r.Resources {
+		if res.Type == typ {
+			out = append(out, res)
+		}
+	}
+	return out
+}
+
+// Step is one entry of `pulumi preview --json`'s steps.
+type Step struct {
+	Op       string `json:"op"`
+	URN      string `json:"urn"`
+	NewState State  `json:"newState"`
+}
+
+// State is a step's planned resource state.
+type State struct {
+	URN          string         `json:"urn"`
+	Type         string         `json:"type"`
+	Custom       bool           `json:"custom"`
+	Parent       string         `json:"parent,omitempty"`
+	Inputs       map[string]any `json:"inputs"`
+	Dependencies []string       `json:"dependencies,omitempty"`
+	Protect      bool           `json:"protect,omitempty"`
+	RetainOnDel  bool           `json:"retainOnDelete,omitempty"`
+}
+
+// Preview is the JSON document WriteJSON prints.
+type Preview struct {
+	Steps         []Step         `json:"steps"`
+	Outputs       map[string]any `json:"outputs"`
+	ChangeSummary map[string]int `json:"changeSummary"`
+}
+
+// JSON builds the preview document: every resource as a create step, the root stack first.
+func (r *Result) JSON() Preview {
+	p := Preview{Outputs: r.Outputs, ChangeSummary: map[string]int{"create": len(r.Resources) + 1}}
+	p.Steps = append(p.Steps, Step{Op: "create", URN: r.StackURN, NewState: State{
+		URN: r.StackURN, Type: "pulumi:pulumi:Stack", Inputs: map[string]any{},
+	}})
+	for _, res := range r.Resources {
+		p.Steps = append(p.Steps, Step{Op: "create", URN: res.URN, NewState: State{
+			URN: res.URN, Type: res.Type, Custom: res.Custom, Parent: res.Parent,
+			Inputs: plain(res.Inputs), Dependencies: res.Dependencies,
+			Protect: res.Protect, RetainOnDel: res.RetainOnDelete,
+		}})
+	}
+	return p
+}
+
+// WriteJSON prints the preview document.
+func (r *Result) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r.JSON())
+}
+
+// WriteText prints the resource tree with each resource's key inputs, then the outputs.
+func (r *Result) WriteText(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Stack %s (%s, region %s): %d resources to create\n\n", r.Stack.Name, r.Stack.Project, r.Region, len(r.Resources)+1)
+	children := map[string][]*mock.Resource{}
+	for _, res := range r.Resources {
+		children[res.Parent] = append(children[res.Parent], res)
+	}
+	fmt.Fprintf(&b, "%s-%s (pulumi:pulumi:Stack)\n", r.Stack.Project, r.Stack.Name)
+	var walk func(parent, indent string)
+	walk = func(parent, indent string) {
+		kids := children[parent]
+		for i, res := range kids {
+			branch, next := "├─ ", "│  "
+			if i == len(kids)-1 {
+				branch, next = "└─ ", "   "
+			}
+			flags := ""
+			if res.Protect {
+				flags += " [protect]"
+			}
+			if res.RetainOnDelete {
+				flags += " [retainOnDelete]"
+			}
+			fmt.Fprintf(&b, "%s%s%s (%s)%s\n", indent, branch, res.Name, res.Type, flags)
+			for _, kv := range keyInputs(res) {
+				fmt.Fprintf(&b, "%s%s    %s\n", indent, next, kv)
+			}
+			walk(res.URN, indent+next)
+		}
+	}
+	walk(r.StackURN, "")
+	walk("", "")
+
+	fmt.Fprintf(&b, "\nResources by type:\n")
+	counts := r.Count()
+	for _, t := range sortedKeys(counts) {
+		fmt.Fprintf(&b, "  %3d  %s\n", counts[t], t)
+	}
+	fmt.Fprintf(&b, "\nOutputs:\n")
+	for _, k := range sortedKeys(r.Outputs) {
+		v, _ := json.Marshal(r.Outputs[k])
+		fmt.Fprintf(&b, "  %-22s %s\n", k, truncate(string(v), 160))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// keyInputs flattens a resource's inputs to "path = value" lines, leaving out tags and cutting long values.
+func keyInputs(res *mock.Resource) []string {
+	var out []string
+	var walk func(prefix string, v resource.PropertyValue, depth int)
+	walk = func(prefix string, v resource.PropertyValue, depth int) {
+		switch {
+		case v.IsSecret():
+			out = append(out, prefix+" = [secret]")
+		case v.IsObject() && depth < 3:
+			obj := v.ObjectValue()
+			for _, k := range obj.StableKeys() {
+				walk(joinPath(prefix, string(k)), obj[k], depth+1)
+			}
+		case v.IsArray() && depth < 3 && len(v.ArrayValue()) > 0 && (v.ArrayValue()[0].IsObject()):
+			for i, e := range v.ArrayValue() {
+				walk(fmt.Sprintf("%s[%d]", prefix, i), e, depth+1)
+			}
+		default:
+			b, _ := json.Marshal(plainValue(v))
+			out = append(out, prefix+" = "+truncate(string(b), 100))
+		}
+	}
+	for _, k := range res.Inputs.StableKeys() {
+		if k == "tags" || k == "__defaults" {
+			continue
+		}
+		walk(string(k), res.Inputs[k], 0)
+	}
+	return out
+}
+
+func joinPath(prefix, k string) string {
+	if prefix == "" {
+		return k
+	}
+	return prefix + "." + k
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n-3] + "..."
+}
+
+// plain converts a property map into JSON-ready values under the Pulumi (camelCase) names, with secrets
+// shown as "[secret]" the way the CLI shows them.
+func plain(m resource.PropertyMap) map[string]any {
+	out := map[string]any{}
+	for k, v := range m {
+		if k == "__defaults" {
+			continue
+		}
+		out[string(k)] = plainValue(v)
+	}
+	return out
+}
+
+func plainValue(v resource.PropertyValue) any {
+	switch {
+	case v.IsNull():
+		return nil
+	case v.IsBool():
+		return v.BoolValue()
+	case v.IsNumber():
+		return v.NumberValue()
+	case v.IsString():
+		return v.StringValue()
+	case v.IsArray():
+		out := []any{}
+		for _, e := range v.ArrayValue() {
+			out = append(out, plainValue(e))
+		}
+		return out
+	case v.IsObject():
+		return plain(v.ObjectValue())
+	case v.IsSecret():
+		return "[secret]"
+	case v.IsComputed() || (v.IsOutput() && !v.OutputValue().Known):
+		return "[unknown]"
+	case v.IsOutput():
+		return plainValue(v.OutputValue().Element)
+	case v.IsResourceReference():
+		return string(v.ResourceReferenceValue().URN)
+	case v.IsAsset(), v.IsArchive():
+		return "[asset]"
+	}
+	return fmt.Sprint(v)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

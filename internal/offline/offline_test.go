@@ -1,0 +1,181 @@
+package offline
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/football/football-infra/internal/stackfile"
+)
+
+const repo = "../.."
+
+// planJSON plans a stack of the repository and parses its JSON the way a tool would.
+func planJSON(t *testing.T, stack string) Preview {
+	t.Helper()
+	res, err := Plan(repo, stack)
+	require.NoError(t, err)
+	var buf bytes.Buffer
+	require.NoError(t, res.WriteJSON(&buf))
+	var p Preview
+	require.NoError(t, json.Unmarshal(buf.Bytes(), &p), "plan JSON must parse")
+	return p
+}
+
+func stepsOf(p Preview, typ string) []Step {
+	var out []Step
+	for _, s := range p.Steps {
+		if s.NewState.Type == typ {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func TestPlanJSONShape(t *testing.T) {
+	t.Parallel()
+	for _, stack := range []string{"dev", "prod"} {
+		t.Run(stack, func(t *testing.T) {
+			t.Parallel()
+			p := planJSON(t, stack)
+			require.NotEmpty(t, p.Steps)
+			assert.Equal(t, "pulumi:pulumi:Stack", p.Steps[0].NewState.Type)
+			assert.Equal(t, len(p.Steps), p.ChangeSummary["create"])
+			urns := map[string]bool{}
+			for _, s := range p.Steps {
+				assert.Equal(t, "create", s.Op)
+				assert.Equal(t, s.URN, s.NewState.URN)
+				assert.True(t, strings.HasPrefix(s.URN, "urn:pulumi:"+stack+"::football::"), s.URN)
+				assert.True(t, strings.HasSuffix(s.URN, "::"+s.URN[strings.LastIndex(s.URN, "::")+2:]))
+				assert.NotEmpty(t, s.NewState.Type)
+				if s.NewState.Type != "pulumi:pulumi:Stack" {
+					assert.True(t, urns[s.NewState.Parent], "%s: parent %s must come earlier in the plan", s.URN, s.NewState.Parent)
+				}
+				for _, d := range s.NewState.Dependencies {
+					assert.True(t, urns[d], "%s: dependency %s must come earlier", s.URN, d)
+				}
+				urns[s.URN] = true
+			}
+			assert.Contains(t, p.Outputs, "vpcId")
+		})
+	}
+}
+
+// TestPlanJSONVpc checks the awsx VPC step against the stack file on disk: its AZs, and /20 blocks inside
+// the VPC CIDR with no overlaps.
+func TestPlanJSONVpc(t *testing.T) {
+	t.Parallel()
+	st, err := stackfile.Load(repo, "dev")
+	require.NoError(t, err)
+	var netCfg struct {
+		AvailabilityZones []string `json:"availabilityZones"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(st.Config["football:network"]), &netCfg))
+
+	p := planJSON(t, "dev")
+	vpcs := stepsOf(p, "awsx:ec2:Vpc")
+	require.Len(t, vpcs, 1)
+	in := vpcs[0].NewState.Inputs
+	assert.Equal(t, toAny(netCfg.AvailabilityZones), in["availabilityZoneNames"])
+	vpcCIDR := netip.MustParsePrefix(in["cidrBlock"].(string))
+	var blocks []netip.Prefix
+	for _, spec := range in["subnetSpecs"].([]any) {
+		for _, b := range spec.(map[string]any)["cidrBlocks"].([]any) {
+			p := netip.MustParsePrefix(b.(string))
+			assert.Equal(t, 20, p.Bits())
+			assert.True(t, vpcCIDR.Contains(p.Addr()))
+			for _, q := range blocks {
+				assert.False(t, p.Overlaps(q), "%s overlaps %s", p, q)
+			}
+			blocks = append(blocks, p)
+		}
+	}
+	assert.Len(t, blocks, 3*len(netCfg.AvailabilityZones))
+	assert.Len(t, stepsOf(p, "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"), 1)
+	assert.Len(t, stepsOf(p, "aws:ec2/vpcEndpointRouteTableAssociation:VpcEndpointRouteTableAssociation"), 2*len(netCfg.AvailabilityZones))
+}
+
+func TestPlanJSONProdNetwork(t *testing.T) {
+	t.Parallel()
+	p := planJSON(t, "prod")
+	vpc := stepsOf(p, "awsx:ec2:Vpc")[0].NewState.Inputs
+	assert.Equal(t, "OnePerAz", vpc["natGateways"].(map[string]any)["strategy"])
+	logs := stepsOf(p, "aws:ec2/flowLog:FlowLog")
+	require.Len(t, logs, 1)
+	assert.Equal(t, "cloud-watch-logs", logs[0].NewState.Inputs["logDestinationType"])
+	assert.NotEmpty(t, logs[0].NewState.Dependencies, "the flow log depends on its group and role")
+}
+
+func TestPlanRejectsUnknownStackAndBadConfig(t *testing.T) {
+	t.Parallel()
+	_, err := Plan(repo, "nope")
+	require.Error(t, err)
+	assert.True(t, errors.Is(err, ErrConfig))
+	assert.Contains(t, err.Error(), `stack "nope"`)
+
+	dir := t.TempDir()
+	copyFile(t, filepath.Join(repo, "Pulumi.yaml"), filepath.Join(dir, "Pulumi.yaml"))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "Pulumi.bad.yaml"), []byte(`config:
+  aws:region: ap-northeast-2
+  football:environment: dev
+  football:network: {subnetBits: 2, availabilityZones: [ap-northeast-2a, ap-northeast-2b], colour: blue}
+`), 0o600))
+	_, err = Plan(dir, "bad")
+	require.Error(t, err)
+	assert.True(t, errors.Is(err, ErrConfig))
+	assert.Contains(t, err.Error(), "football:network.colour: unknown key")
+	assert.Contains(t, err.Error(), "aws:defaultTags: not set")
+}
+
+func TestTextPlanIsDeterministic(t *testing.T) {
+	t.Parallel()
+	render := func() string {
+		res, err := Plan(repo, "dev")
+		require.NoError(t, err)
+		var buf bytes.Buffer
+		require.NoError(t, res.WriteText(&buf))
+		return buf.String()
+	}
+	first := render()
+	assert.Equal(t, first, render())
+	assert.Contains(t, first, "net-vpc (awsx:ec2:Vpc)")
+}
+
+func toAny(xs []string) []any {
+	var out []any
+	for _, x := range xs {
+		out = append(out, x)
+	}
+	return out
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(to, b, 0o600))
+}
+
+func BenchmarkPlanDev(b *testing.B)  { benchmarkPlan(b, "dev") }
+func BenchmarkPlanProd(b *testing.B) { benchmarkPlan(b, "prod") }
+
+func benchmarkPlan(b *testing.B, stack string) {
+	st, err := stackfile.Load(repo, stack)
+	require.NoError(b, err)
+	b.ReportAllocs()
+	for b.Loop() {
+		res, err := PlanStack(st)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(len(res.Resources)), "resources")
+	}
+}

@@ -1,0 +1,304 @@
+package stack
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/football/football-infra/network"
+)
+
+// Environment profiles. The profile picks every default that differs between a cheap dev stack and a
+// highly available prod stack.
+const (
+	Dev  = "dev"
+	Prod = "prod"
+)
+
+// Config is the whole configuration of one stack, decoded, defaulted and validated.
+type Config struct {
+	Project string
+	Stack   string
+	// Region is aws:region.
+	Region string
+	// Environment is football:environment: "dev" or "prod".
+	Environment string
+	// DefaultTags are aws:defaultTags.tags, applied by the AWS provider to every resource.
+	DefaultTags map[string]string
+	// Network is football:network.
+	Network network.Settings
+}
+
+// section is one football:<key> object and where it decodes to.
+type section struct {
+	key    string
+	target any
+}
+
+func (c *Config) sections() []section {
+	return []section{
+		{"network", &c.Network},
+	}
+}
+
+// scalarKeys are football:<key> values that are plain strings.
+var scalarKeys = []string{"environment"}
+
+// RequiredTags are the tags every resource carries, through aws:defaultTags.
+var RequiredTags = []string{"Project", "Environment", "Stack", "ManagedBy"}
+
+var regionName = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]$`)
+
+// ConfigError is a configuration that failed validation. Nothing was registered.
+type ConfigError struct{ Err error }
+
+func (e *ConfigError) Error() string { return e.Err.Error() }
+
+// Unwrap gives the joined problems.
+func (e *ConfigError) Unwrap() error { return e.Err }
+
+// Load reads the stack's configuration. keys are every config key set for the stack ("namespace:key"):
+// keys under the project's namespace that Load does not know are errors, so a typo never goes unnoticed.
+// All problems are reported together, each naming its key, the bad value and what is allowed.
+func Load(ctx *pulumi.Context, keys []string) (*Config, error) {
+	project := ctx.Project()
+	c := &Config{Project: project, Stack: ctx.Stack()}
+	var errs []error
+	add := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+
+	known := map[string]bool{}
+	for _, k := range scalarKeys {
+		known[project+":"+k] = true
+	}
+	for _, s := range c.sections() {
+		known[project+":"+s.key] = true
+	}
+	for _, k := range keys {
+		if strings.HasPrefix(k, project+":") && !known[k] {
+			add(fmt.Errorf("%s: unknown key; allowed %s", k, strings.Join(sortedKeys(known), ", ")))
+		}
+	}
+
+	c.Region, _ = ctx.GetConfig("aws:region")
+	if !regionName.MatchString(c.Region) {
+		add(fmt.Errorf("aws:region: %q is not allowed; set the stack's AWS region, e.g. `pulumi config set aws:region ap-northeast-2`", c.Region))
+	}
+
+	env, set := ctx.GetConfig(project + ":environment")
+	if !set {
+		env = profileFromStack(c.Stack)
+	}
+	switch env {
+	case Dev, Prod:
+		c.Environment = env
+	case "":
+		add(fmt.Errorf("%s:environment: not set, and the stack name %q names no profile; set it to dev or prod", project, c.Stack))
+	default:
+		add(fmt.Errorf("%s:environment: %q is not allowed; allowed dev, prod", project, env))
+	}
+
+	for _, s := range c.sections() {
+		add(decodeSection(ctx, project, s.key, s.target))
+	}
+	add(c.loadDefaultTags(ctx))
+	if len(errs) > 0 {
+		// Defaults and cross-checks need a sound base; report what is known so far.
+		return nil, &ConfigError{errors.Join(errs...)}
+	}
+
+	c.Network.Profile, c.Network.Region = c.Environment, c.Region
+	c.Network = c.Network.WithDefaults()
+	add(c.Network.Validate())
+	if len(errs) > 0 {
+		return nil, &ConfigError{errors.Join(errs...)}
+	}
+	return c, nil
+}
+
+// profileFromStack maps "prod", "prod-*" to prod and "dev", "dev-*" to dev.
+func profileFromStack(stack string) string {
+	for _, p := range []string{Prod, Dev} {
+		if stack == p || strings.HasPrefix(stack, p+"-") {
+			return p
+		}
+	}
+	return ""
+}
+
+// loadDefaultTags checks that the AWS provider tags every resource with the project's tags. Default
+// tags reach every resource the provider creates, awsx's children included, with no code per resource.
+func (c *Config) loadDefaultTags(ctx *pulumi.Context) error {
+	want := map[string]string{"Project": c.Project, "Environment": c.Environment, "Stack": c.Stack, "ManagedBy": "pulumi"}
+	example := fmt.Sprintf("aws:defaultTags: {tags: {Project: %s, Environment: %s, Stack: %s, ManagedBy: pulumi}}",
+		c.Project, c.Environment, c.Stack)
+	raw, ok := ctx.GetConfig("aws:defaultTags")
+	if !ok {
+		return fmt.Errorf("aws:defaultTags: not set; every resource must carry %s; add to Pulumi.%s.yaml: %s",
+			strings.Join(RequiredTags, ", "), c.Stack, example)
+	}
+	var dt struct {
+		Tags map[string]string `json:"tags"`
+	}
+	if err := json.Unmarshal([]byte(raw), &dt); err != nil {
+		return fmt.Errorf("aws:defaultTags: %q is not allowed; want an object like %s", raw, example)
+	}
+	var errs []error
+	for _, k := range RequiredTags {
+		if c.Environment == "" && k == "Environment" {
+			continue // already reported
+		}
+		if got := dt.Tags[k]; got != want[k] {
+			errs = append(errs, fmt.Errorf("aws:defaultTags.tags.%s: %q is not allowed; must be %q", k, got, want[k]))
+		}
+	}
+	c.DefaultTags = dt.Tags
+	return errors.Join(errs...)
+}
+
+// decodeSection fills out from the JSON object at <project>:<key>. An absent key leaves out untouched
+// (defaults come later). Unknown fields, at any depth, and values of the wrong type are errors naming
+// their full path.
+func decodeSection(ctx *pulumi.Context, project, key string, out any) error {
+	full := project + ":" + key
+	raw, ok := ctx.GetConfig(full)
+	if !ok {
+		return nil
+	}
+	var generic any
+	if err := json.Unmarshal([]byte(raw), &generic); err != nil {
+		return fmt.Errorf("%s: %q is not allowed; must be an object of settings", full, raw)
+	}
+	if _, isObject := generic.(map[string]any); !isObject {
+		return fmt.Errorf("%s: %q is not allowed; must be an object of settings", full, raw)
+	}
+	if errs := unknownFields(full, generic, reflect.TypeOf(out).Elem()); len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	dec := json.NewDecoder(strings.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(out); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) {
+			return fmt.Errorf("%s.%s: a %s is not allowed; must be a %s", full, typeErr.Field, typeErr.Value, typeName(typeErr.Type))
+		}
+		return fmt.Errorf("%s: %w", full, err)
+	}
+	return nil
+}
+
+// unknownFields walks a decoded JSON value beside the Go type it will fill and reports every key the
+// type has no field for.
+func unknownFields(path string, v any, t reflect.Type) []error {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	var errs []error
+	switch val := v.(type) {
+	case map[string]any:
+		if t.Kind() == reflect.Map {
+			for k, e := range val {
+				errs = append(errs, unknownFields(path+"."+k, e, t.Elem())...)
+			}
+			return errs
+		}
+		if t.Kind() != reflect.Struct {
+			return nil // a type error, reported by the decoder
+		}
+		fields := jsonFields(t)
+		names := make([]string, 0, len(val))
+		for k := range val {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		for _, k := range names {
+			ft, ok := fields[k]
+			if !ok {
+				errs = append(errs, fmt.Errorf("%s.%s: unknown key; allowed %s", path, k, strings.Join(sortedKeys(fields), ", ")))
+				continue
+			}
+			errs = append(errs, unknownFields(path+"."+k, val[k], ft)...)
+		}
+	case []any:
+		if t.Kind() == reflect.Slice {
+			for i, e := range val {
+				errs = append(errs, unknownFields(fmt.Sprintf("%s[%d]", path, i), e, t.Elem())...)
+			}
+		}
+	}
+	return errs
+}
+
+// jsonFields maps a struct's JSON names to field types, looking into embedded structs.
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	out := map[string]reflect.Type{}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		name := strings.Split(tag, ",")[0]
+		if tag == "-" || !f.IsExported() {
+			continue
+		}
+		if f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct {
+			for k, v := range jsonFields(f.Type) {
+				out[k] = v
+			}
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		out[name] = f.Type
+	}
+	return out
+}
+
+func typeName(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Int, reflect.Int64, reflect.Int32, reflect.Float64:
+		return "number"
+	case reflect.Bool:
+		return "boolean (true or false)"
+	case reflect.Slice:
+		return "list of " + typeName(t.Elem())
+	case reflect.Struct, reflect.Map:
+		return "object"
+	}
+	return t.Kind().String()
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// EnvConfigKeys lists the config keys of a real run: the Pulumi CLI hands a Go program its config as a
+// JSON object in PULUMI_CONFIG, and the SDK offers no way to list keys.
+func EnvConfigKeys() ([]string, error) {
+	raw := os.Getenv(pulumi.EnvConfig)
+	if raw == "" {
+		return nil, nil
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(raw), &m); err != nil {
+		return nil, fmt.Errorf("reading %s: %w", pulumi.EnvConfig, err)
+	}
+	return sortedKeys(m), nil
+}
