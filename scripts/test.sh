@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The test command: the README's and CI's. Formatting, vet, then every test (mock engine, offline).
+# The test command: the README's and CI's. Formatting, vet, workflow lint, then every test (mock engine, offline).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,4 +9,6 @@ if [ -n "$unformatted" ]; then
   exit 1
 fi
 go vet ./...
+# The GitHub Actions workflows must parse and use their actions correctly before they can land.
+go run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 go test -race -count=1 ./...
