@@ -7,11 +7,14 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/football/football-infra/compute"
+	"github.com/football/football-infra/data"
 	"github.com/football/football-infra/network"
 )
 
@@ -34,6 +37,15 @@ type Config struct {
 	DefaultTags map[string]string
 	// Network is football:network.
 	Network network.Settings
+	// Chat is football:chat, the ChatBastion.
+	Chat compute.ChatSettings
+	// API is football:api, the ApiTier.
+	API compute.APISettings
+	// Data is football:data, the DataTier.
+	Data data.Settings
+	// RedisAuthToken is football:redisAuthToken, an operator's override of the generated Redis AUTH
+	// token; "" when not set. Must be set with --secret.
+	RedisAuthToken string
 }
 
 // section is one football:<key> object and where it decodes to.
@@ -45,11 +57,14 @@ type section struct {
 func (c *Config) sections() []section {
 	return []section{
 		{"network", &c.Network},
+		{"chat", &c.Chat},
+		{"api", &c.API},
+		{"data", &c.Data},
 	}
 }
 
 // scalarKeys are football:<key> values that are plain strings.
-var scalarKeys = []string{"environment"}
+var scalarKeys = []string{"environment", "redisAuthToken"}
 
 // RequiredTags are the tags every resource carries, through aws:defaultTags.
 var RequiredTags = []string{"Project", "Environment", "Stack", "ManagedBy"}
@@ -120,10 +135,52 @@ func Load(ctx *pulumi.Context, keys []string) (*Config, error) {
 	c.Network.Profile, c.Network.Region = c.Environment, c.Region
 	c.Network = c.Network.WithDefaults()
 	add(c.Network.Validate())
+	if c.Chat.AvailabilityZone == "" && len(c.Network.AvailabilityZones) > 0 {
+		c.Chat.AvailabilityZone = c.Network.AvailabilityZones[0]
+	}
+	c.Chat.Profile, c.Chat.Region = c.Environment, c.Region
+	c.Chat = c.Chat.WithDefaults()
+	add(c.Chat.Validate())
+	c.API.Profile, c.API.Region = c.Environment, c.Region
+	c.API = c.API.WithDefaults()
+	add(c.API.Validate())
+	c.Data.Profile, c.Data.Region = c.Environment, c.Region
+	c.Data = c.Data.WithDefaults()
+	add(c.Data.Validate())
+	add(c.crossChecks(ctx))
 	if len(errs) > 0 {
 		return nil, &ConfigError{errors.Join(errs...)}
 	}
 	return c, nil
+}
+
+// crossChecks are the rules that span sections.
+func (c *Config) crossChecks(ctx *pulumi.Context) error {
+	var errs []error
+	if !slices.Contains(c.Network.AvailabilityZones, c.Chat.AvailabilityZone) {
+		errs = append(errs, fmt.Errorf("%s:chat.availabilityZone: %q is not allowed; must be one of football:network.availabilityZones %v",
+			c.Project, c.Chat.AvailabilityZone, c.Network.AvailabilityZones))
+	}
+	if !slices.Contains(c.Network.Tiers, network.Data) {
+		errs = append(errs, fmt.Errorf("%s:network.tiers: %v is not allowed; the data tier (RDS, Redis) needs the data subnets", c.Project, c.Network.Tiers))
+	}
+	key := c.Project + ":redisAuthToken"
+	token, set := ctx.GetConfig(key)
+	switch {
+	case !set:
+	case !ctx.IsConfigSecret(key):
+		// The value is not echoed: it may be a real token typed in the clear.
+		errs = append(errs, fmt.Errorf("%s: a plain value is not allowed; set it with `pulumi config set --secret redisAuthToken`", key))
+	case !*c.Data.Redis.TransitEncryption:
+		errs = append(errs, fmt.Errorf("%s: a token is not allowed while %s:data.redis.transitEncryption is false", key, c.Project))
+	default:
+		if err := data.ValidateAuthToken(token); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", key, err))
+		} else {
+			c.RedisAuthToken = token
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // profileFromStack maps "prod", "prod-*" to prod and "dev", "dev-*" to dev.

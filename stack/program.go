@@ -5,10 +5,14 @@
 package stack
 
 import (
+	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/football/football-infra/compute"
+	"github.com/football/football-infra/data"
 	"github.com/football/football-infra/network"
 )
 
@@ -24,6 +28,12 @@ func Program(ctx *pulumi.Context) error {
 
 // Deploy validates the configuration (keys lists every config key set for the stack), registers the
 // stack's resources and exports its outputs, which it also returns. A bad configuration registers nothing.
+//
+// The components need each other's values in a circle: the data tier admits the API servers' and the
+// chat server's security groups, the API servers' user data carries the data tier's endpoints, the chat
+// server needs the API's URL and the API servers admit SSH from the chat server's group. The circle is
+// only between values, not resources (each rule or template is its own resource), so it is closed with
+// deferred outputs that resolve as soon as the components that own the values exist.
 func Deploy(ctx *pulumi.Context, keys []string) (pulumi.Map, error) {
 	cfg, err := Load(ctx, keys)
 	if err != nil {
@@ -31,8 +41,8 @@ func Deploy(ctx *pulumi.Context, keys []string) (pulumi.Map, error) {
 	}
 	var natImage string
 	if cfg.Network.NAT == network.NATInstance {
-		if natImage, err = ubuntuImage(cfg.Network.NATInstanceType); err != nil {
-			return nil, &ConfigError{fmt.Errorf("football:network.natInstanceType: %w", err)}
+		if natImage, err = compute.UbuntuImage(cfg.Network.NATInstanceType); err != nil {
+			return nil, &ConfigError{fmt.Errorf("%s:network.natInstanceType: %w", cfg.Project, err)}
 		}
 	}
 
@@ -40,6 +50,74 @@ func Deploy(ctx *pulumi.Context, keys []string) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
+
+	apiSG, resolveAPISG := deferredString(ctx)
+	chatSG, resolveChatSG := deferredString(ctx)
+	apiURL, resolveAPIURL := deferredString(ctx)
+	// Should a constructor fail after the deferred values were handed out, reject them so that nothing
+	// waits on them forever.
+	resolved := false
+	defer func() {
+		if !resolved {
+			failed := pulumi.StringOutput(pulumi.All().ApplyT(func([]any) (string, error) {
+				return "", errors.New("not created: an earlier component failed")
+			}).(pulumi.StringOutput))
+			resolveAPISG(failed)
+			resolveChatSG(failed)
+			resolveAPIURL(failed)
+		}
+	}()
+
+	var authToken pulumi.StringInput
+	if cfg.RedisAuthToken != "" {
+		authToken = pulumi.ToSecret(pulumi.String(cfg.RedisAuthToken)).(pulumi.StringOutput)
+	}
+	db, err := data.NewDataTier(ctx, "data", &data.DataTierArgs{
+		Settings:               cfg.Data,
+		VPCID:                  net.VPCID,
+		SubnetIDs:              net.DataSubnetIDs,
+		ClientSecurityGroupIDs: []pulumi.StringInput{apiSG, chatSG},
+		AuthToken:              authToken,
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	chatAZ := slices.Index(net.AvailabilityZones, cfg.Chat.AvailabilityZone) // checked by Load
+	chat, err := compute.NewChatBastion(ctx, "chat", &compute.ChatBastionArgs{
+		ChatSettings: cfg.Chat,
+		VPCID:        net.VPCID,
+		SubnetID:     net.PublicSubnetIDs.Index(pulumi.Int(chatAZ)),
+		RedisHost:    db.RedisPrimaryAddress,
+		RedisPort:    db.RedisPort,
+		RedisTLS:     db.RedisTLS,
+		APIBaseURL:   apiURL,
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	api, err := compute.NewApiTier(ctx, "api", &compute.ApiTierArgs{
+		APISettings:            cfg.API,
+		VPCID:                  net.VPCID,
+		PublicSubnetIDs:        net.PublicSubnetIDs,
+		PrivateSubnetIDs:       net.PrivateSubnetIDs,
+		BastionSecurityGroupID: chat.SecurityGroupID,
+		DBHost:                 db.DBAddress,
+		DBPort:                 db.DBPort,
+		DBName:                 db.DBName,
+		DBSecretARN:            db.DBSecretARN,
+		RedisHost:              db.RedisPrimaryAddress,
+		RedisPort:              db.RedisPort,
+		RedisTLS:               db.RedisTLS,
+	})
+	if err != nil {
+		return nil, err
+	}
+	resolveAPISG(api.SecurityGroupID)
+	resolveChatSG(chat.SecurityGroupID)
+	resolveAPIURL(api.URL)
+	resolved = true
 
 	outputs := pulumi.Map{
 		"environment":       pulumi.String(cfg.Environment),
@@ -53,11 +131,39 @@ func Deploy(ctx *pulumi.Context, keys []string) (pulumi.Map, error) {
 		"subnetPlan":        planOutput(net.Plan),
 		"natPublicIp":       net.NATPublicIP,
 		"flowLogGroup":      net.FlowLogGroup,
+
+		"albDnsName":          api.LoadBalancerDNSName,
+		"albZoneId":           api.LoadBalancerZoneID,
+		"apiUrl":              api.URL,
+		"apiTargetGroupArn":   api.TargetGroupARN,
+		"apiAsgName":          api.AutoScalingGroupName,
+		"apiSecurityGroupId":  api.SecurityGroupID,
+		"chatUrl":             chat.ChatURL,
+		"bastionPublicIp":     chat.PublicIP,
+		"bastionInstanceId":   chat.InstanceID,
+		"sshProxyJump":        chat.SSHProxyJump,
+		"chatSecurityGroupId": chat.SecurityGroupID,
+
+		"rdsEndpoint":         db.DBEndpoint,
+		"dbAddress":           db.DBAddress,
+		"dbPort":              db.DBPort,
+		"dbName":              db.DBName,
+		"dbSecretArn":         db.DBSecretARN,
+		"redisEndpoint":       db.RedisPrimaryAddress,
+		"redisReaderEndpoint": db.RedisReaderAddress,
+		"redisPort":           db.RedisPort,
+		"redisTls":            pulumi.Bool(db.RedisTLS),
 	}
 	for k, v := range outputs {
 		ctx.Export(k, v)
 	}
 	return outputs, nil
+}
+
+// deferredString is a string output whose value is supplied later by another output.
+func deferredString(ctx *pulumi.Context) (pulumi.StringOutput, func(pulumi.StringOutput)) {
+	out, resolve := pulumi.DeferredOutput[string](ctx.Context())
+	return pulumi.StringOutput{OutputState: out.OutputState}, func(o pulumi.StringOutput) { resolve(o) }
 }
 
 // planOutput renders the address plan as a list of objects for the stack outputs.
@@ -72,13 +178,4 @@ func planOutput(p network.Plan) pulumi.Array {
 		})
 	}
 	return out
-}
-
-// ubuntuImage is the Ubuntu 24.04 image for an instance type's architecture, resolved by EC2 at launch.
-func ubuntuImage(instanceType string) (string, error) {
-	arch := "amd64"
-	if len(instanceType) > 2 && instanceType[2] == 'g' || len(instanceType) > 3 && instanceType[3] == 'g' {
-		arch = "arm64"
-	}
-	return "resolve:ssm:/aws/service/canonical/ubuntu/server/24.04/stable/current/" + arch + "/hvm/ebs-gp3/ami-id", nil
 }

@@ -1,8 +1,11 @@
 package stack
 
 import (
+	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -17,6 +20,10 @@ import (
 var documentedOutputs = []string{
 	"environment", "region", "vpcId", "vpcCidr", "availabilityZones", "publicSubnetIds", "privateSubnetIds",
 	"dataSubnetIds", "subnetPlan", "natPublicIp", "flowLogGroup",
+	"albDnsName", "albZoneId", "apiUrl", "apiTargetGroupArn", "apiAsgName", "apiSecurityGroupId",
+	"chatUrl", "bastionPublicIp", "bastionInstanceId", "sshProxyJump", "chatSecurityGroupId",
+	"rdsEndpoint", "dbAddress", "dbPort", "dbName", "dbSecretArn",
+	"redisEndpoint", "redisReaderEndpoint", "redisPort", "redisTls",
 }
 
 // TestEveryStackFile plans each Pulumi.<stack>.yaml in the repository, read from disk, and checks the
@@ -63,6 +70,10 @@ func TestEveryStackFile(t *testing.T) {
 				p := netip.MustParsePrefix(s.(map[string]any)["cidr"].(string))
 				assert.True(t, cidr.Contains(p.Addr()) && p.Bits() > cidr.Bits(), "%s inside %s", p, cidr)
 			}
+			checkWiring(t, m, outputs)
+			checkNoCycle(t, m)
+			checkCounts(t, m, st)
+
 			env := outputs["environment"]
 			if env == Prod {
 				assert.NotEqual(t, "None", vpc.Str("natGateways.strategy"), "prod needs egress")
@@ -88,4 +99,112 @@ func toStrings(v any) []string {
 		out = append(out, e.(string))
 	}
 	return out
+}
+
+// checkWiring follows the values that cross components: endpoints into user data, security groups into
+// the data tier's rules.
+func checkWiring(t *testing.T, m *mock.Mocks, outputs map[string]any) {
+	t.Helper()
+	userData := func(name string) string {
+		for _, lt := range m.ByType("aws:ec2/launchTemplate:LaunchTemplate") {
+			if lt.Name == name {
+				b, err := base64.StdEncoding.DecodeString(lt.Str("userData"))
+				require.NoError(t, err)
+				return string(b)
+			}
+		}
+		t.Fatalf("no launch template %s", name)
+		return ""
+	}
+	api, chat := userData("api-lt"), userData("chat-lt")
+	for _, k := range []string{"dbAddress", "dbSecretArn", "redisEndpoint"} {
+		assert.Contains(t, api, outputs[k].(string), "API user data must carry %s", k)
+	}
+	assert.Contains(t, api, fmt.Sprint(outputs["dbPort"]))
+	assert.Contains(t, chat, outputs["redisEndpoint"].(string), "chat user data must carry the Redis endpoint")
+	assert.Contains(t, chat, outputs["albDnsName"].(string), "chat user data must carry the API's address")
+
+	// The data tier admits exactly the API servers' and the chat server's groups, on its two ports.
+	clients := map[string]bool{outputs["apiSecurityGroupId"].(string): true, outputs["chatSecurityGroupId"].(string): true}
+	dataSGs := map[string][]string{}
+	for _, sg := range m.ByType("aws:ec2/securityGroup:SecurityGroup") {
+		if strings.HasPrefix(sg.Name, "data-") {
+			dataSGs[sg.ID] = nil
+		}
+	}
+	require.Len(t, dataSGs, 2, "RDS and Redis have a group each")
+	for _, rule := range m.ByType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") {
+		if _, ok := dataSGs[rule.Str("securityGroupId")]; !ok {
+			continue
+		}
+		assert.True(t, clients[rule.Str("referencedSecurityGroupId")], "%s admits %q", rule.Name, rule.Str("referencedSecurityGroupId"))
+		assert.Empty(t, rule.Str("cidrIpv4")+rule.Str("cidrIpv6"), "%s must not admit a CIDR", rule.Name)
+		sg := rule.Str("securityGroupId")
+		dataSGs[sg] = append(dataSGs[sg], rule.Str("referencedSecurityGroupId"))
+	}
+	for sg, admitted := range dataSGs {
+		assert.ElementsMatch(t, []string{outputs["apiSecurityGroupId"].(string), outputs["chatSecurityGroupId"].(string)}, admitted,
+			"%s must admit exactly the API and chat groups", sg)
+	}
+	// SSH to the API servers comes from the bastion's group only.
+	var ssh []string
+	for _, rule := range m.ByType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") {
+		if rule.Str("securityGroupId") == outputs["apiSecurityGroupId"] {
+			if port, _ := rule.Num("fromPort"); port == 22 {
+				ssh = append(ssh, rule.Str("referencedSecurityGroupId"))
+			}
+		}
+	}
+	assert.Equal(t, []string{outputs["chatSecurityGroupId"].(string)}, ssh)
+}
+
+// checkNoCycle proves the recorded dependencies form a DAG (the deferred outputs must not close a loop).
+func checkNoCycle(t *testing.T, m *mock.Mocks) {
+	t.Helper()
+	deps := map[string][]string{}
+	for _, r := range m.All() {
+		deps[r.URN] = r.Dependencies
+	}
+	state := map[string]int{} // 1 visiting, 2 done
+	var visit func(u string, path []string)
+	visit = func(u string, path []string) {
+		switch state[u] {
+		case 1:
+			t.Fatalf("dependency cycle: %s", strings.Join(append(path, u), " -> "))
+		case 2:
+			return
+		}
+		state[u] = 1
+		for _, d := range deps[u] {
+			visit(d, append(path, u))
+		}
+		state[u] = 2
+	}
+	for u := range deps {
+		visit(u, nil)
+	}
+}
+
+// checkCounts holds each stack to the documented architecture: one VPC, one ALB in front of one Auto
+// Scaling group over every private subnet, one chat server, one database, one cache, and NAT per config.
+func checkCounts(t *testing.T, m *mock.Mocks, st *stackfile.Stack) {
+	t.Helper()
+	for typ, n := range map[string]int{
+		"awsx:ec2:Vpc": 1, "aws:lb/loadBalancer:LoadBalancer": 1, "aws:autoscaling/group:Group": 1,
+		"aws:rds/instance:Instance": 1, "aws:elasticache/replicationGroup:ReplicationGroup": 1,
+		"football:network:Network": 1, "football:data:DataTier": 1, "football:compute:ApiTier": 1,
+		"football:compute:ChatBastion": 1, "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": 1,
+	} {
+		assert.Len(t, m.ByType(typ), n, typ)
+	}
+	vpc := m.One(t, "awsx:ec2:Vpc")
+	nat := vpc.Str("natGateways.strategy")
+	instances := len(m.ByType("aws:ec2/instance:Instance"))
+	if nat == "None" && strings.Contains(st.Config["football:network"], `"instance"`) {
+		assert.Equal(t, 2, instances, "chat server and NAT instance")
+	} else {
+		assert.Equal(t, 1, instances, "chat server only")
+	}
+	asg := m.One(t, "aws:autoscaling/group:Group")
+	assert.Len(t, asg.Strs("vpcZoneIdentifiers"), len(vpc.Strs("availabilityZoneNames")), "the API group spans every private subnet")
 }

@@ -174,6 +174,7 @@ func (r *Result) JSON() Preview {
 func (r *Result) WriteJSON(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
 	return enc.Encode(r.JSON())
 }
 
@@ -218,9 +219,9 @@ func (r *Result) WriteText(w io.Writer) error {
 	}
 	fmt.Fprintf(&b, "\nOutputs:\n")
 	for _, k := range sortedKeys(r.Outputs) {
-		v, _ := json.Marshal(r.Outputs[k])
-		fmt.Fprintf(&b, "  %-22s %s\n", k, truncate(string(v), 160))
+		fmt.Fprintf(&b, "  %-22s %s\n", k, truncate(compactJSON(r.Outputs[k]), 160))
 	}
+	fmt.Fprintf(&b, "\n%s", r.Critical())
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -243,8 +244,7 @@ func keyInputs(res *mock.Resource) []string {
 				walk(fmt.Sprintf("%s[%d]", prefix, i), e, depth+1)
 			}
 		default:
-			b, _ := json.Marshal(plainValue(v))
-			out = append(out, prefix+" = "+truncate(string(b), 100))
+			out = append(out, prefix+" = "+truncate(compactJSON(plainValue(v)), 100))
 		}
 	}
 	for _, k := range res.Inputs.StableKeys() {
@@ -254,6 +254,17 @@ func keyInputs(res *mock.Resource) []string {
 		walk(string(k), res.Inputs[k], 0)
 	}
 	return out
+}
+
+// compactJSON renders a value as one line of JSON, leaving <, > and & readable.
+func compactJSON(v any) string {
+	var buf strings.Builder
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return fmt.Sprint(v)
+	}
+	return strings.TrimSuffix(buf.String(), "\n")
 }
 
 func joinPath(prefix, k string) string {

@@ -9,10 +9,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/football/football-infra/internal/mock"
 	"github.com/football/football-infra/internal/stackfile"
 )
 
@@ -178,4 +180,44 @@ func benchmarkPlan(b *testing.B, stack string) {
 		}
 		b.ReportMetric(float64(len(res.Resources)), "resources")
 	}
+}
+
+// TestCriticalPath keeps the first `pulumi up` within 5 minutes of its slowest single resource: nothing
+// may be serialized behind RDS or ElastiCache without need.
+func TestCriticalPath(t *testing.T) {
+	t.Parallel()
+	names, err := stackfile.Names(repo)
+	require.NoError(t, err)
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			res, err := Plan(repo, name)
+			require.NoError(t, err)
+			cp := res.Critical()
+			require.NotNil(t, cp.Slowest)
+			t.Logf("%s", cp)
+			assert.LessOrEqual(t, cp.Total, cp.SlowestTime+5*time.Minute, "critical path %s vs slowest %s", cp.Total, cp.SlowestTime)
+			assert.GreaterOrEqual(t, cp.Total, cp.SlowestTime)
+			require.NotEmpty(t, cp.Path)
+			var sum time.Duration
+			for _, r := range cp.Path {
+				sum += createTime(r)
+			}
+			assert.Equal(t, cp.Total, sum, "the path's steps add up to the total")
+		})
+	}
+}
+
+// TestCriticalPathSeesSerialization builds a chain by hand: a slow resource behind another slow one
+// must show up as their sum, and a dependency on a component waits for the component's children.
+func TestCriticalPathSeesSerialization(t *testing.T) {
+	t.Parallel()
+	db := &mock.Resource{Type: "aws:rds/instance:Instance", URN: "db", Custom: true}
+	comp := &mock.Resource{Type: "football:data:DataTier", URN: "tier"}
+	db.Parent = "tier"
+	cache := &mock.Resource{Type: "aws:elasticache/replicationGroup:ReplicationGroup", URN: "cache", Custom: true, Dependencies: []string{"tier"}}
+	res := &Result{Resources: []*mock.Resource{comp, db, cache}}
+	cp := res.Critical()
+	assert.Equal(t, 16*time.Minute, cp.Total)
+	assert.Equal(t, []*mock.Resource{db, cache}, cp.Path)
 }

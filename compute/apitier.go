@@ -1,0 +1,735 @@
+package compute
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/autoscaling"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/lb"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+const apiTierType = "football:compute:ApiTier"
+
+// apiSection is the config key APISettings is decoded from; validation messages name paths under it.
+const apiSection = "football:api"
+
+// Scaling metrics.
+const (
+	// ScaleOnCPU tracks the group's average CPU utilisation (percent).
+	ScaleOnCPU = "cpu"
+	// ScaleOnRequests tracks ALB requests per target (per minute).
+	ScaleOnRequests = "requests"
+)
+
+// sslPolicies are the ALB TLS policies Security Hub accepts (FSBP ELB.17), plus AWS's current
+// post-quantum recommendation.
+var sslPolicies = []string{
+	"ELBSecurityPolicy-TLS13-1-2-2021-06",
+	"ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
+	"ELBSecurityPolicy-TLS13-1-3-2021-06",
+	"ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09",
+}
+
+// APISettings is the football:api config section. Zero values mean "use the default".
+type APISettings struct {
+	// Profile is "dev" or "prod", set by the stack; it picks the defaults.
+	Profile string `json:"-"`
+	// Region is the stack's AWS region, set by the stack from aws:region.
+	Region string `json:"-"`
+
+	// InstanceType is the API servers' EC2 type. Optional; default dev t4g.micro, prod t4g.small; allowed
+	// the families and sizes UbuntuImage knows (t3, t3a, t4g, m6i, m7i, m7g, c7g, c7i, ...).
+	InstanceType string `json:"instanceType,omitempty"`
+	// AppPort is the port the app listens on behind the load balancer. Optional; default 8080; allowed
+	// 1024..65535 (the app runs unprivileged; the load balancer owns 80 and 443; 22 is SSH).
+	AppPort int `json:"appPort,omitempty"`
+	// HealthCheckPath is what the load balancer requests to judge a server healthy (HTTP 200). Optional;
+	// default /health; allowed a path starting with / of letters, digits and . _ ~ / -, at most 1024 characters.
+	HealthCheckPath string `json:"healthCheckPath,omitempty"`
+	// Min, Max and Desired size the Auto Scaling group. Optional; default dev 1/2/1, prod 2/6/2; allowed
+	// 1 <= min <= desired <= max <= 100, and min >= 2 in prod. Desired is the size at creation only:
+	// afterwards the scaling policy owns it, so an update never shrinks a group that scaled out.
+	Min     int `json:"min,omitempty"`
+	Max     int `json:"max,omitempty"`
+	Desired int `json:"desired,omitempty"`
+	// CertificateARN is an ACM certificate in the stack's region for the HTTPS listener; with it, port 80
+	// only redirects to 443 (FSBP ELB.1). Optional in dev; required in prod unless allowHttpOnly; allowed
+	// arn:aws:acm:<stack region>:<12-digit account>:certificate/<id>.
+	CertificateARN string `json:"certificateArn,omitempty"`
+	// SSLPolicy is the HTTPS listener's TLS policy. Optional; default ELBSecurityPolicy-TLS13-1-2-2021-06;
+	// allowed ELBSecurityPolicy-TLS13-1-2-2021-06, -TLS13-1-2-Res-2021-06, -TLS13-1-3-2021-06,
+	// -TLS13-1-2-Res-PQ-2025-09.
+	SSLPolicy string `json:"sslPolicy,omitempty"`
+	// AllowHTTPOnly lets a prod stack run without certificateArn (plain HTTP on port 80). Optional;
+	// default false.
+	AllowHTTPOnly bool `json:"allowHttpOnly,omitempty"`
+	// IdleTimeout closes idle connections at the load balancer. Optional; default 60; allowed 1..4000 (seconds).
+	IdleTimeout int `json:"idleTimeout,omitempty"`
+	// DeletionProtection stops the load balancer from being deleted (FSBP ELB.6). Optional; default dev
+	// false, prod true.
+	DeletionProtection *bool `json:"deletionProtection,omitempty"`
+	// AccessLogs configures the load balancer's access logs (FSBP ELB.5).
+	AccessLogs AccessLogSettings `json:"accessLogs"`
+	// Scaling configures the target-tracking scaling policy.
+	Scaling ScalingSettings `json:"scaling"`
+	// KeyName is the EC2 key pair installed for the ubuntu user (SSH through the bastion). Optional;
+	// default none (Session Manager only).
+	KeyName string `json:"keyName,omitempty"`
+	// RootVolumeGiB is the encrypted gp3 root volume's size. Optional; default 16; allowed 8..1024 (GiB).
+	RootVolumeGiB int `json:"rootVolumeGiB,omitempty"`
+}
+
+// AccessLogSettings is football:api.accessLogs.
+type AccessLogSettings struct {
+	// Enabled writes access logs to a private, encrypted S3 bucket created for them. Optional; default
+	// dev false, prod true.
+	Enabled *bool `json:"enabled,omitempty"`
+	// RetentionDays expires log objects. Optional; default 90; allowed 1..3650 (days).
+	RetentionDays int `json:"retentionDays,omitempty"`
+}
+
+// ScalingSettings is football:api.scaling.
+type ScalingSettings struct {
+	// Metric is what the policy tracks. Optional; default cpu; allowed cpu (average CPU percent),
+	// requests (ALB requests per target per minute).
+	Metric string `json:"metric,omitempty"`
+	// Target is the metric's target value. Optional; default 50 for cpu, 1000 for requests; allowed
+	// 10..90 for cpu, 1..100000 for requests.
+	Target float64 `json:"target,omitempty"`
+}
+
+// WithDefaults returns s with every unset field filled for its profile.
+func (s APISettings) WithDefaults() APISettings {
+	prod := s.Profile == profileProd
+	if s.InstanceType == "" {
+		s.InstanceType = map[bool]string{true: "t4g.small", false: "t4g.micro"}[prod]
+	}
+	if s.AppPort == 0 {
+		s.AppPort = 8080
+	}
+	if s.HealthCheckPath == "" {
+		s.HealthCheckPath = "/health"
+	}
+	if s.Min == 0 {
+		s.Min = map[bool]int{true: 2, false: 1}[prod]
+	}
+	if s.Max == 0 {
+		s.Max = map[bool]int{true: 6, false: 2}[prod]
+	}
+	if s.Desired == 0 {
+		s.Desired = map[bool]int{true: 2, false: 1}[prod]
+	}
+	if s.SSLPolicy == "" {
+		s.SSLPolicy = sslPolicies[0]
+	}
+	if s.IdleTimeout == 0 {
+		s.IdleTimeout = 60
+	}
+	if s.DeletionProtection == nil {
+		on := prod
+		s.DeletionProtection = &on
+	}
+	if s.AccessLogs.Enabled == nil {
+		on := prod
+		s.AccessLogs.Enabled = &on
+	}
+	if s.AccessLogs.RetentionDays == 0 {
+		s.AccessLogs.RetentionDays = 90
+	}
+	if s.Scaling.Metric == "" {
+		s.Scaling.Metric = ScaleOnCPU
+	}
+	if s.Scaling.Target == 0 {
+		s.Scaling.Target = map[bool]float64{true: 50, false: 1000}[s.Scaling.Metric == ScaleOnCPU]
+	}
+	if s.RootVolumeGiB == 0 {
+		s.RootVolumeGiB = 16
+	}
+	return s
+}
+
+var (
+	healthPath     = regexp.MustCompile(`^/[A-Za-z0-9._~/-]*$`)
+	certificateARN = regexp.MustCompile(`^arn:aws:acm:([a-z0-9-]+):([0-9]{12}):certificate/[A-Za-z0-9-]+$`)
+)
+
+// Validate reports every problem of s (defaults applied) at once, each naming its config path, the bad
+// value and what is allowed.
+func (s APISettings) Validate() error {
+	p := &problems{section: apiSection}
+	p.profile(s.Profile)
+	p.region(s.Region)
+	prod := s.Profile == profileProd
+	p.instanceType("instanceType", s.InstanceType)
+	switch {
+	case s.AppPort < 1 || s.AppPort > 65535:
+		p.fail("appPort", s.AppPort, "allowed 1024..65535")
+	case s.AppPort == 22 || s.AppPort == 80 || s.AppPort == 443:
+		p.fail("appPort", s.AppPort, "22 is SSH and 80/443 are the load balancer's; allowed 1024..65535")
+	case s.AppPort < 1024:
+		p.fail("appPort", s.AppPort, "the app runs unprivileged and cannot bind it; allowed 1024..65535")
+	}
+	if !healthPath.MatchString(s.HealthCheckPath) || len(s.HealthCheckPath) > 1024 {
+		p.fail("healthCheckPath", s.HealthCheckPath, "must start with / and use only letters, digits and . _ ~ / - (at most 1024 characters)")
+	}
+
+	if s.Min < 1 {
+		p.fail("min", s.Min, "allowed 1..100")
+	} else if prod && s.Min < 2 {
+		p.fail("min", s.Min, "prod runs at least 2 servers, so losing one AZ or one server does not stop the API")
+	}
+	if s.Max < 1 || s.Max > 100 {
+		p.fail("max", s.Max, "allowed 1..100")
+	}
+	if s.Min > s.Desired {
+		p.fail("min", s.Min, fmt.Sprintf("must be <= desired (%d)", s.Desired))
+	}
+	if s.Desired > s.Max {
+		p.fail("desired", s.Desired, fmt.Sprintf("must be <= max (%d)", s.Max))
+	}
+
+	if s.CertificateARN != "" {
+		if m := certificateARN.FindStringSubmatch(s.CertificateARN); m == nil {
+			p.fail("certificateArn", s.CertificateARN, "must be an ACM certificate ARN: arn:aws:acm:<region>:<12-digit account>:certificate/<id>")
+		} else if s.Region != "" && m[1] != s.Region {
+			p.fail("certificateArn", s.CertificateARN, fmt.Sprintf("the certificate is in %s; a load balancer uses ACM certificates of its own region %s", m[1], s.Region))
+		}
+	} else if prod && !s.AllowHTTPOnly {
+		p.fail("certificateArn", s.CertificateARN, "prod serves HTTPS (FSBP ELB.1): set an ACM certificate ARN, or allowHttpOnly: true to accept plain HTTP")
+	}
+	if !slices.Contains(sslPolicies, s.SSLPolicy) {
+		p.fail("sslPolicy", s.SSLPolicy, "allowed "+strings.Join(sslPolicies, ", "))
+	}
+	if s.IdleTimeout < 1 || s.IdleTimeout > 4000 {
+		p.fail("idleTimeout", s.IdleTimeout, "allowed 1..4000 (seconds)")
+	}
+	if s.AccessLogs.RetentionDays < 1 || s.AccessLogs.RetentionDays > 3650 {
+		p.fail("accessLogs.retentionDays", s.AccessLogs.RetentionDays, "allowed 1..3650 (days)")
+	}
+	switch s.Scaling.Metric {
+	case ScaleOnCPU:
+		if s.Scaling.Target < 10 || s.Scaling.Target > 90 {
+			p.fail("scaling.target", s.Scaling.Target, "for cpu allowed 10..90 (percent)")
+		}
+	case ScaleOnRequests:
+		if s.Scaling.Target < 1 || s.Scaling.Target > 100000 {
+			p.fail("scaling.target", s.Scaling.Target, "for requests allowed 1..100000 (requests per target per minute)")
+		}
+	default:
+		p.fail("scaling.metric", s.Scaling.Metric, "allowed cpu, requests")
+	}
+	p.keyName("keyName", s.KeyName)
+	p.rootVolume("rootVolumeGiB", s.RootVolumeGiB)
+	return p.err()
+}
+
+// warnings lists the legal but risky choices in s (defaults applied), for the deployment log.
+func (s APISettings) warnings() []string {
+	var out []string
+	if s.CertificateARN == "" {
+		out = append(out, fmt.Sprintf("%s.certificateArn is not set: the load balancer serves plain HTTP on port 80 "+
+			"and API traffic crosses the internet unencrypted", apiSection))
+	}
+	if s.Profile == profileProd && !*s.DeletionProtection {
+		out = append(out, fmt.Sprintf("%s.deletionProtection is false in prod: the load balancer can be deleted with the stack", apiSection))
+	}
+	return out
+}
+
+// ApiTierArgs configures NewApiTier. Settings come from stack config; the rest is wiring.
+type ApiTierArgs struct {
+	APISettings
+	// VPCID hosts the tier's security groups and target group. Required.
+	VPCID pulumi.StringInput
+	// PublicSubnetIDs hold the load balancer: at least two AZs (FSBP ELB.13). Required.
+	PublicSubnetIDs pulumi.StringArrayInput
+	// PrivateSubnetIDs hold the API servers; the group spans all of them. Required.
+	PrivateSubnetIDs pulumi.StringArrayInput
+	// BastionSecurityGroupID is the only source of SSH (22) to the API servers. Required.
+	BastionSecurityGroupID pulumi.StringInput
+	// DBHost, DBPort and DBName locate the database; DBSecretARN is the Secrets Manager secret holding
+	// its credentials, the only secret the servers may read. Required.
+	DBHost      pulumi.StringInput
+	DBPort      pulumi.IntInput
+	DBName      pulumi.StringInput
+	DBSecretARN pulumi.StringInput
+	// RedisHost and RedisPort are the Redis endpoint. Required.
+	RedisHost pulumi.StringInput
+	RedisPort pulumi.IntInput
+	// RedisTLS tells the servers to connect to Redis over TLS.
+	RedisTLS bool
+}
+
+func (a ApiTierArgs) validate() error {
+	p := &problems{section: apiSection}
+	for _, w := range []struct {
+		field string
+		set   bool
+	}{
+		{"VPCID", a.VPCID != nil}, {"PublicSubnetIDs", a.PublicSubnetIDs != nil},
+		{"PrivateSubnetIDs", a.PrivateSubnetIDs != nil}, {"BastionSecurityGroupID", a.BastionSecurityGroupID != nil},
+		{"DBHost", a.DBHost != nil}, {"DBPort", a.DBPort != nil}, {"DBName", a.DBName != nil},
+		{"DBSecretARN", a.DBSecretARN != nil}, {"RedisHost", a.RedisHost != nil}, {"RedisPort", a.RedisPort != nil},
+	} {
+		if !w.set {
+			p.wiring(w.field)
+		}
+	}
+	return errors.Join(a.APISettings.Validate(), p.err())
+}
+
+// ApiTier is the API of one stack: a load balancer and the Auto Scaling group behind it.
+type ApiTier struct {
+	pulumi.ResourceState
+
+	// LoadBalancerDNSName is the load balancer's DNS name.
+	LoadBalancerDNSName pulumi.StringOutput
+	// LoadBalancerZoneID is the load balancer's hosted zone, for a Route 53 alias record.
+	LoadBalancerZoneID pulumi.StringOutput
+	// URL is https://<dns name> with a certificate, http://<dns name> without.
+	URL pulumi.StringOutput
+	// TargetGroupARN is the API servers' target group.
+	TargetGroupARN pulumi.StringOutput
+	// AutoScalingGroupName is the API servers' group.
+	AutoScalingGroupName pulumi.StringOutput
+	// SecurityGroupID is the API servers' security group: the data tier admits it.
+	SecurityGroupID pulumi.StringOutput
+	// LoadBalancerSecurityGroupID is the load balancer's security group.
+	LoadBalancerSecurityGroupID pulumi.StringOutput
+}
+
+// NewApiTier checks args, then registers the tier. Bad args register nothing.
+func NewApiTier(ctx *pulumi.Context, name string, args *ApiTierArgs, opts ...pulumi.ResourceOption) (*ApiTier, error) {
+	if args == nil {
+		return nil, fmt.Errorf("api tier %q: args are required", name)
+	}
+	a := *args
+	a.APISettings = a.APISettings.WithDefaults()
+	if err := a.validate(); err != nil {
+		return nil, fmt.Errorf("api tier %q: %w", name, err)
+	}
+
+	t := &ApiTier{}
+	if err := ctx.RegisterComponentResource(apiTierType, name, t, opts...); err != nil {
+		return nil, err
+	}
+	child := pulumi.Parent(t)
+	https := a.CertificateARN != ""
+	for _, w := range a.APISettings.warnings() {
+		if err := ctx.Log.Warn(w, &pulumi.LogArgs{Resource: t}); err != nil {
+			return nil, err
+		}
+	}
+
+	albSG, appSG, err := t.securityGroups(ctx, name, a, https)
+	if err != nil {
+		return nil, err
+	}
+	alb, tg, err := t.loadBalancer(ctx, name, a, https, albSG)
+	if err != nil {
+		return nil, err
+	}
+	group, err := t.servers(ctx, name, a, appSG, tg)
+	if err != nil {
+		return nil, err
+	}
+
+	policy := &autoscaling.PolicyTargetTrackingConfigurationArgs{
+		TargetValue: pulumi.Float64(a.Scaling.Target),
+		PredefinedMetricSpecification: &autoscaling.PolicyTargetTrackingConfigurationPredefinedMetricSpecificationArgs{
+			PredefinedMetricType: pulumi.String("ASGAverageCPUUtilization"),
+		},
+	}
+	if a.Scaling.Metric == ScaleOnRequests {
+		policy.PredefinedMetricSpecification = &autoscaling.PolicyTargetTrackingConfigurationPredefinedMetricSpecificationArgs{
+			PredefinedMetricType: pulumi.String("ALBRequestCountPerTarget"),
+			// app/<lb name>/<lb id>/targetgroup/<tg name>/<tg id>
+			ResourceLabel: pulumi.Sprintf("%s/%s", alb.ArnSuffix, tg.ArnSuffix),
+		}
+	}
+	if _, err := autoscaling.NewPolicy(ctx, name+"-scaling", &autoscaling.PolicyArgs{
+		AutoscalingGroupName:        group.Name,
+		PolicyType:                  pulumi.String("TargetTrackingScaling"),
+		TargetTrackingConfiguration: policy,
+	}, child); err != nil {
+		return nil, err
+	}
+
+	t.LoadBalancerDNSName = alb.DnsName
+	t.LoadBalancerZoneID = alb.ZoneId
+	t.URL = pulumi.Sprintf("%s://%s", map[bool]string{true: "https", false: "http"}[https], alb.DnsName)
+	t.TargetGroupARN = tg.Arn
+	t.AutoScalingGroupName = group.Name
+	t.SecurityGroupID = appSG.ID().ToStringOutput()
+	t.LoadBalancerSecurityGroupID = albSG.ID().ToStringOutput()
+	if err := ctx.RegisterResourceOutputs(t, pulumi.Map{
+		"loadBalancerDnsName":         t.LoadBalancerDNSName,
+		"loadBalancerZoneId":          t.LoadBalancerZoneID,
+		"url":                         t.URL,
+		"targetGroupArn":              t.TargetGroupARN,
+		"autoScalingGroupName":        t.AutoScalingGroupName,
+		"securityGroupId":             t.SecurityGroupID,
+		"loadBalancerSecurityGroupId": t.LoadBalancerSecurityGroupID,
+	}); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// securityGroups registers the load balancer's group (80/443 from anywhere, out only to the servers'
+// app port) and the servers' group (the app port from the load balancer, SSH from the bastion, and no
+// CIDR-based ingress at all, so nothing on the internet reaches a server directly).
+func (t *ApiTier) securityGroups(ctx *pulumi.Context, name string, a ApiTierArgs, https bool) (alb, app *ec2.SecurityGroup, err error) {
+	child := pulumi.Parent(t)
+	alb, err = ec2.NewSecurityGroup(ctx, name+"-alb-sg", &ec2.SecurityGroupArgs{
+		VpcId:       a.VPCID,
+		Description: pulumi.String("football API load balancer"),
+		Tags:        pulumi.StringMap{"Name": pulumi.String(name + "-alb-sg")},
+	}, child)
+	if err != nil {
+		return nil, nil, err
+	}
+	app, err = ec2.NewSecurityGroup(ctx, name+"-sg", &ec2.SecurityGroupArgs{
+		VpcId:       a.VPCID,
+		Description: pulumi.String("football API servers"),
+		Tags:        pulumi.StringMap{"Name": pulumi.String(name + "-sg")},
+	}, child)
+	if err != nil {
+		return nil, nil, err
+	}
+
+	ports := []int{80}
+	if https {
+		ports = append(ports, 443)
+	}
+	for _, port := range ports {
+		for _, cidr := range []string{"0.0.0.0/0", "::/0"} {
+			rule := &vpc.SecurityGroupIngressRuleArgs{
+				SecurityGroupId: alb.ID(),
+				IpProtocol:      pulumi.String("tcp"),
+				FromPort:        pulumi.Int(port),
+				ToPort:          pulumi.Int(port),
+				Description:     pulumi.String(fmt.Sprintf("HTTP(S) %d from anywhere", port)),
+			}
+			family := "ipv4"
+			if isIPv6(cidr) {
+				rule.CidrIpv6, family = pulumi.String(cidr), "ipv6"
+			} else {
+				rule.CidrIpv4 = pulumi.String(cidr)
+			}
+			if _, err := vpc.NewSecurityGroupIngressRule(ctx, fmt.Sprintf("%s-alb-%d-%s", name, port, family), rule, child); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	if _, err := vpc.NewSecurityGroupEgressRule(ctx, name+"-alb-to-app", &vpc.SecurityGroupEgressRuleArgs{
+		SecurityGroupId:           alb.ID(),
+		IpProtocol:                pulumi.String("tcp"),
+		FromPort:                  pulumi.Int(a.AppPort),
+		ToPort:                    pulumi.Int(a.AppPort),
+		ReferencedSecurityGroupId: app.ID(),
+		Description:               pulumi.String("to the API servers' app port (traffic and health checks)"),
+	}, child); err != nil {
+		return nil, nil, err
+	}
+
+	if _, err := vpc.NewSecurityGroupIngressRule(ctx, name+"-app-from-alb", &vpc.SecurityGroupIngressRuleArgs{
+		SecurityGroupId:           app.ID(),
+		IpProtocol:                pulumi.String("tcp"),
+		FromPort:                  pulumi.Int(a.AppPort),
+		ToPort:                    pulumi.Int(a.AppPort),
+		ReferencedSecurityGroupId: alb.ID(),
+		Description:               pulumi.String("app port from the load balancer"),
+	}, child); err != nil {
+		return nil, nil, err
+	}
+	if _, err := vpc.NewSecurityGroupIngressRule(ctx, name+"-ssh-from-bastion", &vpc.SecurityGroupIngressRuleArgs{
+		SecurityGroupId:           app.ID(),
+		IpProtocol:                pulumi.String("tcp"),
+		FromPort:                  pulumi.Int(22),
+		ToPort:                    pulumi.Int(22),
+		ReferencedSecurityGroupId: a.BastionSecurityGroupID,
+		Description:               pulumi.String("SSH from the bastion"),
+	}, child); err != nil {
+		return nil, nil, err
+	}
+	// Egress stays open: apt, Session Manager, Secrets Manager, the database and Redis.
+	if _, err := vpc.NewSecurityGroupEgressRule(ctx, name+"-egress", &vpc.SecurityGroupEgressRuleArgs{
+		SecurityGroupId: app.ID(),
+		IpProtocol:      pulumi.String("-1"),
+		CidrIpv4:        pulumi.String("0.0.0.0/0"),
+		Description:     pulumi.String("all outbound"),
+	}, child); err != nil {
+		return nil, nil, err
+	}
+	return alb, app, nil
+}
+
+// loadBalancer registers the internet-facing ALB, its target group and listeners: with a certificate,
+// HTTPS on 443 and a port-80 listener that only redirects to it (FSBP ELB.1); without, port 80 forwards.
+func (t *ApiTier) loadBalancer(ctx *pulumi.Context, name string, a ApiTierArgs, https bool, sg *ec2.SecurityGroup) (*lb.LoadBalancer, *lb.TargetGroup, error) {
+	child := pulumi.Parent(t)
+	args := &lb.LoadBalancerArgs{
+		LoadBalancerType:         pulumi.String("application"),
+		Internal:                 pulumi.Bool(false),
+		Subnets:                  a.PublicSubnetIDs,
+		SecurityGroups:           pulumi.StringArray{sg.ID()},
+		DropInvalidHeaderFields:  pulumi.Bool(true),                  // FSBP ELB.4
+		DesyncMitigationMode:     pulumi.String("defensive"),         // FSBP ELB.12
+		EnableDeletionProtection: pulumi.Bool(*a.DeletionProtection), // FSBP ELB.6
+		IdleTimeout:              pulumi.Int(a.IdleTimeout),
+		Tags:                     pulumi.StringMap{"Name": pulumi.String(name + "-alb")},
+	}
+	var lbOpts []pulumi.ResourceOption
+	if *a.AccessLogs.Enabled {
+		bucket, policy, err := t.accessLogBucket(ctx, name, a)
+		if err != nil {
+			return nil, nil, err
+		}
+		args.AccessLogs = &lb.LoadBalancerAccessLogsArgs{
+			Bucket:  bucket.Bucket,
+			Prefix:  pulumi.String(accessLogPrefix),
+			Enabled: pulumi.Bool(true),
+		}
+		// AWS checks that it may write to the bucket when logging is switched on, so the policy must
+		// exist first; nothing in the load balancer's inputs says so.
+		lbOpts = append(lbOpts, pulumi.DependsOn([]pulumi.Resource{policy}))
+	}
+	alb, err := lb.NewLoadBalancer(ctx, name+"-alb", args, append(lbOpts, child)...)
+	if err != nil {
+		return nil, nil, err
+	}
+	tg, err := lb.NewTargetGroup(ctx, name+"-tg", &lb.TargetGroupArgs{
+		VpcId:      a.VPCID,
+		TargetType: pulumi.String("instance"),
+		Protocol:   pulumi.String("HTTP"),
+		Port:       pulumi.Int(a.AppPort),
+		// A scale-in or instance refresh waits this long for requests in flight; the default is 300 s.
+		DeregistrationDelay: pulumi.Int(30),
+		HealthCheck: &lb.TargetGroupHealthCheckArgs{
+			Enabled:            pulumi.Bool(true),
+			Protocol:           pulumi.String("HTTP"),
+			Port:               pulumi.String("traffic-port"),
+			Path:               pulumi.String(a.HealthCheckPath),
+			Matcher:            pulumi.String("200"),
+			Interval:           pulumi.Int(15),
+			Timeout:            pulumi.Int(5),
+			HealthyThreshold:   pulumi.Int(2),
+			UnhealthyThreshold: pulumi.Int(3),
+		},
+		Tags: pulumi.StringMap{"Name": pulumi.String(name + "-tg")},
+	}, child)
+	if err != nil {
+		return nil, nil, err
+	}
+
+	forward := lb.ListenerDefaultActionArray{&lb.ListenerDefaultActionArgs{
+		Type:           pulumi.String("forward"),
+		TargetGroupArn: tg.Arn,
+	}}
+	http := forward
+	if https {
+		http = lb.ListenerDefaultActionArray{&lb.ListenerDefaultActionArgs{
+			Type: pulumi.String("redirect"),
+			Redirect: &lb.ListenerDefaultActionRedirectArgs{
+				Port:       pulumi.String("443"),
+				Protocol:   pulumi.String("HTTPS"),
+				StatusCode: pulumi.String("HTTP_301"),
+			},
+		}}
+		if _, err := lb.NewListener(ctx, name+"-https", &lb.ListenerArgs{
+			LoadBalancerArn: alb.Arn,
+			Port:            pulumi.Int(443),
+			Protocol:        pulumi.String("HTTPS"),
+			CertificateArn:  pulumi.String(a.CertificateARN),
+			SslPolicy:       pulumi.String(a.SSLPolicy),
+			DefaultActions:  forward,
+		}, child); err != nil {
+			return nil, nil, err
+		}
+	}
+	if _, err := lb.NewListener(ctx, name+"-http", &lb.ListenerArgs{
+		LoadBalancerArn: alb.Arn,
+		Port:            pulumi.Int(80),
+		Protocol:        pulumi.String("HTTP"),
+		DefaultActions:  http,
+	}, child); err != nil {
+		return nil, nil, err
+	}
+	return alb, tg, nil
+}
+
+// accessLogPrefix is where the load balancer writes in its log bucket.
+const accessLogPrefix = "alb"
+
+// elbAccounts are the Elastic Load Balancing accounts that deliver access logs in regions opened before
+// August 2022. Later regions deliver as the service principal logdelivery.elasticloadbalancing.amazonaws.com.
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html
+var elbAccounts = map[string]string{
+	"us-east-1": "127311923021", "us-east-2": "033677994240", "us-west-1": "027434742980", "us-west-2": "797873946194",
+	"af-south-1": "098369216593", "ca-central-1": "985666609251", "eu-central-1": "054676820928",
+	"eu-west-1": "156460612806", "eu-west-2": "652711504416", "eu-south-1": "635631232127",
+	"eu-west-3": "009996457667", "eu-north-1": "897822967062", "ap-east-1": "754344448648",
+	"ap-northeast-1": "582318560864", "ap-northeast-2": "600734575887", "ap-northeast-3": "383597477331",
+	"ap-southeast-1": "114774131450", "ap-southeast-2": "783225319266", "ap-southeast-3": "589379963580",
+	"ap-south-1": "718504428378", "me-south-1": "076674570225", "sa-east-1": "507241528517",
+}
+
+// accessLogPolicy lets Elastic Load Balancing write under the log prefix and refuses plain-HTTP access.
+func accessLogPolicy(region, bucketARN string) (string, error) {
+	principal := map[string]string{"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}
+	if account, ok := elbAccounts[region]; ok {
+		principal = map[string]string{"AWS": "arn:aws:iam::" + account + ":root"}
+	}
+	doc := map[string]any{
+		"Version": "2012-10-17",
+		"Statement": []map[string]any{
+			{
+				"Sid": "ELBAccessLogs", "Effect": "Allow", "Principal": principal,
+				"Action": "s3:PutObject", "Resource": bucketARN + "/" + accessLogPrefix + "/AWSLogs/*",
+			},
+			{
+				"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+				"Resource":  []string{bucketARN, bucketARN + "/*"},
+				"Condition": map[string]any{"Bool": map[string]string{"aws:SecureTransport": "false"}},
+			},
+		},
+	}
+	b, err := json.Marshal(doc)
+	return string(b), err
+}
+
+// accessLogBucket registers a private bucket for the load balancer's access logs: public access
+// blocked, SSE-S3 (the only server-side encryption ALB log delivery supports), objects expired after
+// the retention period, and the delivery policy. Dev buckets are emptied on destroy; prod ones are not.
+func (t *ApiTier) accessLogBucket(ctx *pulumi.Context, name string, a ApiTierArgs) (*s3.BucketV2, *s3.BucketPolicy, error) {
+	child := pulumi.Parent(t)
+	bucket, err := s3.NewBucketV2(ctx, name+"-alb-logs", &s3.BucketV2Args{
+		ForceDestroy: pulumi.Bool(a.Profile != profileProd),
+		Tags:         pulumi.StringMap{"Name": pulumi.String(name + "-alb-logs")},
+	}, child)
+	if err != nil {
+		return nil, nil, err
+	}
+	block, err := s3.NewBucketPublicAccessBlock(ctx, name+"-alb-logs-block", &s3.BucketPublicAccessBlockArgs{
+		Bucket:                bucket.ID(),
+		BlockPublicAcls:       pulumi.Bool(true),
+		BlockPublicPolicy:     pulumi.Bool(true),
+		IgnorePublicAcls:      pulumi.Bool(true),
+		RestrictPublicBuckets: pulumi.Bool(true),
+	}, child)
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := s3.NewBucketServerSideEncryptionConfigurationV2(ctx, name+"-alb-logs-sse", &s3.BucketServerSideEncryptionConfigurationV2Args{
+		Bucket: bucket.ID(),
+		Rules: s3.BucketServerSideEncryptionConfigurationV2RuleArray{&s3.BucketServerSideEncryptionConfigurationV2RuleArgs{
+			ApplyServerSideEncryptionByDefault: &s3.BucketServerSideEncryptionConfigurationV2RuleApplyServerSideEncryptionByDefaultArgs{
+				SseAlgorithm: pulumi.String("AES256"),
+			},
+		}},
+	}, child); err != nil {
+		return nil, nil, err
+	}
+	if _, err := s3.NewBucketLifecycleConfigurationV2(ctx, name+"-alb-logs-expiry", &s3.BucketLifecycleConfigurationV2Args{
+		Bucket: bucket.ID(),
+		Rules: s3.BucketLifecycleConfigurationV2RuleArray{&s3.BucketLifecycleConfigurationV2RuleArgs{
+			Id:         pulumi.String("expire-access-logs"),
+			Status:     pulumi.String("Enabled"),
+			Filter:     &s3.BucketLifecycleConfigurationV2RuleFilterArgs{Prefix: pulumi.String(accessLogPrefix + "/")},
+			Expiration: &s3.BucketLifecycleConfigurationV2RuleExpirationArgs{Days: pulumi.Int(a.AccessLogs.RetentionDays)},
+		}},
+	}, child); err != nil {
+		return nil, nil, err
+	}
+	region := a.Region
+	policy, err := s3.NewBucketPolicy(ctx, name+"-alb-logs-policy", &s3.BucketPolicyArgs{
+		Bucket: bucket.ID(),
+		Policy: bucket.Arn.ApplyT(func(arn string) (string, error) { return accessLogPolicy(region, arn) }).(pulumi.StringOutput),
+	}, child, pulumi.DependsOn([]pulumi.Resource{block})) // S3 refuses a policy while the block is being set
+	if err != nil {
+		return nil, nil, err
+	}
+	return bucket, policy, nil
+}
+
+// servers registers the API servers' role, launch template and Auto Scaling group.
+func (t *ApiTier) servers(ctx *pulumi.Context, name string, a ApiTierArgs, sg *ec2.SecurityGroup, tg *lb.TargetGroup) (*autoscaling.Group, error) {
+	child := pulumi.Parent(t)
+	role, profile, err := newInstanceRole(ctx, name, "football API servers: Session Manager and the database secret", child)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := iam.NewRolePolicy(ctx, name+"-db-secret", &iam.RolePolicyArgs{
+		Role:   role.Name,
+		Policy: a.DBSecretARN.ToStringOutput().ApplyT(secretReadPolicy).(pulumi.StringOutput),
+	}, child); err != nil {
+		return nil, err
+	}
+
+	userData := pulumi.All(a.DBHost, a.DBPort, a.DBName, a.DBSecretARN, a.RedisHost, a.RedisPort).ApplyT(func(v []any) (string, error) {
+		ud, err := renderAPIUserData(apiEnv{
+			DBHost: v[0].(string), DBPort: v[1].(int), DBName: v[2].(string), DBSecretARN: v[3].(string),
+			RedisHost: v[4].(string), RedisPort: v[5].(int), RedisTLS: a.RedisTLS,
+			Region: a.Region, AppPort: a.AppPort, HealthCheckPath: a.HealthCheckPath,
+		})
+		return encodeUserData(ud), err
+	}).(pulumi.StringOutput)
+
+	lt, err := newServerTemplate(ctx, name+"-lt", serverSpec{
+		instanceType:    a.InstanceType,
+		keyName:         a.KeyName,
+		rootVolumeGiB:   a.RootVolumeGiB,
+		instanceProfile: profile.Arn,
+		userData:        userData,
+		securityGroupID: sg.ID(),
+		nameTag:         name,
+	}, child)
+	if err != nil {
+		return nil, err
+	}
+	return autoscaling.NewGroup(ctx, name+"-asg", &autoscaling.GroupArgs{
+		VpcZoneIdentifiers: a.PrivateSubnetIDs,
+		MinSize:            pulumi.Int(a.Min),
+		MaxSize:            pulumi.Int(a.Max),
+		DesiredCapacity:    pulumi.Int(a.Desired),
+		// The template's version number, not "$Latest": a new version is then a change to the group,
+		// which starts the instance refresh below and rolls every server onto it.
+		LaunchTemplate: &autoscaling.GroupLaunchTemplateArgs{
+			Id:      lt.ID(),
+			Version: lt.LatestVersion.ApplyT(func(v int) string { return fmt.Sprint(v) }).(pulumi.StringOutput),
+		},
+		TargetGroupArns:        pulumi.StringArray{tg.Arn},
+		HealthCheckType:        pulumi.String("ELB"), // FSBP AutoScaling.1
+		HealthCheckGracePeriod: pulumi.Int(300),
+		InstanceRefresh: &autoscaling.GroupInstanceRefreshArgs{
+			Strategy: pulumi.String("Rolling"),
+			Preferences: &autoscaling.GroupInstanceRefreshPreferencesArgs{
+				MinHealthyPercentage: pulumi.Int(50),
+			},
+		},
+	}, child, pulumi.IgnoreChanges([]string{"desiredCapacity"})) // the scaling policy owns it after creation
+}
+
+// secretReadPolicy allows reading exactly one Secrets Manager secret.
+func secretReadPolicy(secretARN string) (string, error) {
+	b, err := json.Marshal(map[string]any{
+		"Version": "2012-10-17",
+		"Statement": []map[string]any{{
+			"Sid":      "ReadDatabaseSecret",
+			"Effect":   "Allow",
+			"Action":   []string{"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"},
+			"Resource": secretARN,
+		}},
+	})
+	return string(b), err
+}

@@ -1,0 +1,291 @@
+package compute
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+const chatBastionType = "football:compute:ChatBastion"
+
+// chatSection is the config key ChatSettings is decoded from; validation messages name paths under it.
+const chatSection = "football:chat"
+
+// ChatSettings is the football:chat config section. Zero values mean "use the default".
+type ChatSettings struct {
+	// Profile is "dev" or "prod", set by the stack; it picks the defaults.
+	Profile string `json:"-"`
+	// Region is the stack's AWS region, set by the stack from aws:region.
+	Region string `json:"-"`
+
+	// InstanceType is the chat server's EC2 type. Optional; default dev t4g.micro, prod t4g.small; allowed
+	// the families and sizes UbuntuImage knows (t3, t3a, t4g, m6i, m7i, m7g, c7g, c7i, ...).
+	InstanceType string `json:"instanceType,omitempty"`
+	// AvailabilityZone is the AZ of the chat server; the stack picks the public subnet there. Optional;
+	// default <region>a; allowed an AZ of the stack's region.
+	AvailabilityZone string `json:"availabilityZone,omitempty"`
+	// ChatPort is the TCP port users' WebSocket connections reach. Optional; default 8080; allowed 1..65535
+	// except 22. Security Hub (FSBP EC2.18/EC2.19) flags 8080 open to the world; 443 passes.
+	ChatPort int `json:"chatPort,omitempty"`
+	// ChatCidrs may reach the chat port. Optional; default ["0.0.0.0/0", "::/0"]; allowed IPv4 and IPv6
+	// CIDR blocks, each once.
+	ChatCidrs []string `json:"chatCidrs,omitempty"`
+	// SSHCidrs may reach SSH (22), which makes the server a bastion into the private subnets. Optional;
+	// default none (Session Manager only); allowed CIDR blocks; 0.0.0.0/0 and ::/0 are refused in prod and
+	// warned about in dev.
+	SSHCidrs []string `json:"sshCidrs,omitempty"`
+	// KeyName is the EC2 key pair installed for the ubuntu user. Optional; default none.
+	KeyName string `json:"keyName,omitempty"`
+	// RootVolumeGiB is the encrypted gp3 root volume's size. Optional; default 16; allowed 8..1024 (GiB).
+	RootVolumeGiB int `json:"rootVolumeGiB,omitempty"`
+}
+
+// WithDefaults returns s with every unset field filled for its profile.
+func (s ChatSettings) WithDefaults() ChatSettings {
+	prod := s.Profile == profileProd
+	if s.InstanceType == "" {
+		s.InstanceType = map[bool]string{true: "t4g.small", false: "t4g.micro"}[prod]
+	}
+	if s.AvailabilityZone == "" && s.Region != "" {
+		s.AvailabilityZone = s.Region + "a"
+	}
+	if s.ChatPort == 0 {
+		s.ChatPort = 8080
+	}
+	if len(s.ChatCidrs) == 0 {
+		s.ChatCidrs = []string{"0.0.0.0/0", "::/0"}
+	}
+	if s.RootVolumeGiB == 0 {
+		s.RootVolumeGiB = 16
+	}
+	return s
+}
+
+// Validate reports every problem of s (defaults applied) at once, each naming its config path, the bad
+// value and what is allowed.
+func (s ChatSettings) Validate() error {
+	p := &problems{section: chatSection}
+	p.profile(s.Profile)
+	p.region(s.Region)
+	p.instanceType("instanceType", s.InstanceType)
+	if s.Region != "" && !(len(s.AvailabilityZone) == len(s.Region)+1 && s.AvailabilityZone[:len(s.Region)] == s.Region) {
+		p.fail("availabilityZone", s.AvailabilityZone, fmt.Sprintf("must be an AZ of the stack's region %s, such as %sa", s.Region, s.Region))
+	}
+	switch {
+	case s.ChatPort < 1 || s.ChatPort > 65535:
+		p.fail("chatPort", s.ChatPort, "allowed 1..65535")
+	case s.ChatPort == 22:
+		p.fail("chatPort", s.ChatPort, "22 is SSH, which the bastion opens only to sshCidrs; pick another port such as 443 or 8080")
+	}
+	p.cidrs("chatCidrs", s.ChatCidrs, "")
+	refuse := ""
+	if s.Profile == profileProd {
+		refuse = "prod never opens SSH to the whole internet; list your admin networks, or leave sshCidrs empty and use Session Manager"
+	}
+	p.cidrs("sshCidrs", s.SSHCidrs, refuse)
+	p.keyName("keyName", s.KeyName)
+	p.rootVolume("rootVolumeGiB", s.RootVolumeGiB)
+	return p.err()
+}
+
+// warnings lists the legal but risky choices in s (defaults applied), for the deployment log.
+func (s ChatSettings) warnings() []string {
+	var out []string
+	for i, cidr := range s.SSHCidrs {
+		if isWorld(cidr) {
+			out = append(out, fmt.Sprintf("%s.sshCidrs[%d] is %s: SSH on the bastion is open to the whole internet; "+
+				"prod refuses this, list your admin networks instead", chatSection, i, cidr))
+		}
+	}
+	return out
+}
+
+// ChatBastionArgs configures NewChatBastion. Settings come from stack config; the rest is wiring.
+type ChatBastionArgs struct {
+	ChatSettings
+	// VPCID hosts the server's security group. Required.
+	VPCID pulumi.StringInput
+	// SubnetID is a public subnet in ChatSettings.AvailabilityZone. Required.
+	SubnetID pulumi.StringInput
+	// RedisHost and RedisPort are the Redis endpoint chat uses for fan-out. Required.
+	RedisHost pulumi.StringInput
+	RedisPort pulumi.IntInput
+	// RedisTLS tells the server to connect to Redis over TLS.
+	RedisTLS bool
+	// APIBaseURL is the API's URL (the load balancer's http(s)://dns). Required.
+	APIBaseURL pulumi.StringInput
+}
+
+func (a ChatBastionArgs) validate() error {
+	p := &problems{section: chatSection}
+	for _, w := range []struct {
+		field string
+		set   bool
+	}{
+		{"VPCID", a.VPCID != nil}, {"SubnetID", a.SubnetID != nil}, {"RedisHost", a.RedisHost != nil},
+		{"RedisPort", a.RedisPort != nil}, {"APIBaseURL", a.APIBaseURL != nil},
+	} {
+		if !w.set {
+			p.wiring(w.field)
+		}
+	}
+	return errors.Join(a.ChatSettings.Validate(), p.err())
+}
+
+// ChatBastion is the chat server and SSH bastion of one stack.
+type ChatBastion struct {
+	pulumi.ResourceState
+
+	// InstanceID is the EC2 instance's ID (for Session Manager: aws ssm start-session --target <id>).
+	InstanceID pulumi.StringOutput
+	// PublicIP is the Elastic IP; it survives a replacement of the instance.
+	PublicIP pulumi.StringOutput
+	// ChatURL is ws://<public ip>:<chat port>.
+	ChatURL pulumi.StringOutput
+	// SSHProxyJump shows how to reach a private server through the bastion.
+	SSHProxyJump pulumi.StringOutput
+	// SecurityGroupID is the server's security group: the API servers and the data tier admit it.
+	SecurityGroupID pulumi.StringOutput
+}
+
+// NewChatBastion checks args, then registers the chat server: a security group, an instance role, a
+// launch template, the instance and its Elastic IP. Bad args register nothing.
+//
+// The server fails FSBP EC2.9 (public IPv4 address) by design: users connect to it directly.
+func NewChatBastion(ctx *pulumi.Context, name string, args *ChatBastionArgs, opts ...pulumi.ResourceOption) (*ChatBastion, error) {
+	if args == nil {
+		return nil, fmt.Errorf("chat bastion %q: args are required", name)
+	}
+	a := *args
+	a.ChatSettings = a.ChatSettings.WithDefaults()
+	a.ChatCidrs = append([]string(nil), a.ChatCidrs...)
+	a.SSHCidrs = append([]string(nil), a.SSHCidrs...)
+	if err := a.validate(); err != nil {
+		return nil, fmt.Errorf("chat bastion %q: %w", name, err)
+	}
+
+	c := &ChatBastion{}
+	if err := ctx.RegisterComponentResource(chatBastionType, name, c, opts...); err != nil {
+		return nil, err
+	}
+	child := pulumi.Parent(c)
+	for _, w := range a.ChatSettings.warnings() {
+		if err := ctx.Log.Warn(w, &pulumi.LogArgs{Resource: c}); err != nil {
+			return nil, err
+		}
+	}
+
+	sg, err := ec2.NewSecurityGroup(ctx, name+"-sg", &ec2.SecurityGroupArgs{
+		VpcId:       a.VPCID,
+		Description: pulumi.String("football chat server and SSH bastion"),
+		Tags:        pulumi.StringMap{"Name": pulumi.String(name + "-sg")},
+	}, child)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range []struct {
+		role, what string
+		port       int
+		cidrs      []string
+	}{
+		{"chat", "chat (WebSocket)", a.ChatPort, a.ChatCidrs},
+		{"ssh", "SSH", 22, a.SSHCidrs},
+	} {
+		for _, cidr := range r.cidrs {
+			rule := &vpc.SecurityGroupIngressRuleArgs{
+				SecurityGroupId: sg.ID(),
+				IpProtocol:      pulumi.String("tcp"),
+				FromPort:        pulumi.Int(r.port),
+				ToPort:          pulumi.Int(r.port),
+				Description:     pulumi.String(r.what + " from " + cidr),
+			}
+			if isIPv6(cidr) {
+				rule.CidrIpv6 = pulumi.String(cidr)
+			} else {
+				rule.CidrIpv4 = pulumi.String(cidr)
+			}
+			if _, err := vpc.NewSecurityGroupIngressRule(ctx, name+"-"+r.role+"-"+cidrSlug(cidr), rule, child); err != nil {
+				return nil, err
+			}
+		}
+	}
+	// Egress stays open: apt, Session Manager, Redis, the API and users' connections all leave here.
+	if _, err := vpc.NewSecurityGroupEgressRule(ctx, name+"-egress", &vpc.SecurityGroupEgressRuleArgs{
+		SecurityGroupId: sg.ID(),
+		IpProtocol:      pulumi.String("-1"),
+		CidrIpv4:        pulumi.String("0.0.0.0/0"),
+		Description:     pulumi.String("all outbound"),
+	}, child); err != nil {
+		return nil, err
+	}
+
+	_, profile, err := newInstanceRole(ctx, name, "football chat server: Session Manager only", child)
+	if err != nil {
+		return nil, err
+	}
+	userData := pulumi.All(a.RedisHost, a.RedisPort, a.APIBaseURL).ApplyT(func(v []any) (string, error) {
+		ud, err := renderChatUserData(chatEnv{
+			RedisHost: v[0].(string), RedisPort: v[1].(int), RedisTLS: a.RedisTLS,
+			APIBaseURL: v[2].(string), Region: a.Region, ChatPort: a.ChatPort,
+		})
+		return encodeUserData(ud), err
+	}).(pulumi.StringOutput)
+
+	// The instance is launched from a template rather than given an AMI ID: the template keeps the
+	// "resolve:ssm:" reference and EC2 resolves it at launch, so the instance has no AMI to diff and a
+	// new Ubuntu build never replaces it. A change to the template (user data, type) makes a new
+	// version and so changes the instance's launchTemplate.version, which the AWS provider applies by
+	// replacing the instance; the Elastic IP follows the new one.
+	lt, err := newServerTemplate(ctx, name+"-lt", serverSpec{
+		instanceType:    a.InstanceType,
+		keyName:         a.KeyName,
+		rootVolumeGiB:   a.RootVolumeGiB,
+		instanceProfile: profile.Arn,
+		userData:        userData,
+		nameTag:         name,
+	}, child)
+	if err != nil {
+		return nil, err
+	}
+	instance, err := ec2.NewInstance(ctx, name+"-server", &ec2.InstanceArgs{
+		LaunchTemplate: &ec2.InstanceLaunchTemplateArgs{
+			Id:      lt.ID(),
+			Version: lt.LatestVersion.ApplyT(func(v int) string { return fmt.Sprint(v) }).(pulumi.StringOutput),
+		},
+		SubnetId:            a.SubnetID,
+		VpcSecurityGroupIds: pulumi.StringArray{sg.ID()},
+		Tags:                pulumi.StringMap{"Name": pulumi.String(name)},
+	}, child)
+	if err != nil {
+		return nil, err
+	}
+	// The public subnets do not assign public addresses at launch (FSBP EC2.15); this address is the
+	// server's only one, and stays when the instance is replaced.
+	eip, err := ec2.NewEip(ctx, name+"-eip", &ec2.EipArgs{
+		Domain:   pulumi.String("vpc"),
+		Instance: instance.ID(),
+		Tags:     pulumi.StringMap{"Name": pulumi.String(name)},
+	}, child)
+	if err != nil {
+		return nil, err
+	}
+
+	c.InstanceID = instance.ID().ToStringOutput()
+	c.PublicIP = eip.PublicIp
+	c.ChatURL = pulumi.Sprintf("ws://%s:%d", eip.PublicIp, a.ChatPort)
+	c.SSHProxyJump = pulumi.Sprintf("ssh -J ubuntu@%s ubuntu@<api-private-ip>", eip.PublicIp)
+	c.SecurityGroupID = sg.ID().ToStringOutput()
+	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
+		"instanceId":      c.InstanceID,
+		"publicIp":        c.PublicIP,
+		"chatUrl":         c.ChatURL,
+		"sshProxyJump":    c.SSHProxyJump,
+		"securityGroupId": c.SecurityGroupID,
+	}); err != nil {
+		return nil, err
+	}
+	return c, nil
+}

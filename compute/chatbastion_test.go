@@ -1,0 +1,257 @@
+package compute
+
+import (
+	"sort"
+	"strconv"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/football/football-infra/internal/mock"
+)
+
+const (
+	testRedisHost = "master.football-redis.abc123.apn2.cache.amazonaws.com"
+	testAPIURL    = "https://football-api-1234567890.ap-northeast-2.elb.amazonaws.com"
+)
+
+func validChatArgs(profile string) *ChatBastionArgs {
+	return &ChatBastionArgs{
+		ChatSettings: ChatSettings{Profile: profile, Region: testRegion},
+		VPCID:        pulumi.String("vpc-0123456789abcdef0"),
+		SubnetID:     pulumi.String("subnet-0public00000000a"),
+		RedisHost:    pulumi.String(testRedisHost),
+		RedisPort:    pulumi.Int(6379),
+		RedisTLS:     true,
+		APIBaseURL:   pulumi.String(testAPIURL),
+	}
+}
+
+func TestChatSettingsWithDefaults(t *testing.T) {
+	t.Parallel()
+	dev := ChatSettings{Profile: "dev", Region: testRegion}.WithDefaults()
+	assert.Equal(t, "t4g.micro", dev.InstanceType)
+	assert.Equal(t, "ap-northeast-2a", dev.AvailabilityZone)
+	assert.Equal(t, 8080, dev.ChatPort)
+	assert.Equal(t, []string{"0.0.0.0/0", "::/0"}, dev.ChatCidrs)
+	assert.Empty(t, dev.SSHCidrs, "no SSH unless configured")
+	assert.Equal(t, 16, dev.RootVolumeGiB)
+	require.NoError(t, dev.Validate())
+
+	prod := ChatSettings{Profile: "prod", Region: testRegion}.WithDefaults()
+	assert.Equal(t, "t4g.small", prod.InstanceType)
+	require.NoError(t, prod.Validate())
+
+	set := ChatSettings{Profile: "prod", Region: testRegion, InstanceType: "c7g.large", ChatPort: 443,
+		ChatCidrs: []string{"198.51.100.0/24"}, AvailabilityZone: "ap-northeast-2c"}.WithDefaults()
+	assert.Equal(t, "c7g.large", set.InstanceType)
+	assert.Equal(t, 443, set.ChatPort)
+	assert.Equal(t, []string{"198.51.100.0/24"}, set.ChatCidrs)
+	assert.Equal(t, "ap-northeast-2c", set.AvailabilityZone)
+}
+
+func TestChatSettingsValidate(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		change func(*ChatSettings)
+		want   []string
+	}{
+		{"typo in size", func(s *ChatSettings) { s.InstanceType = "t4g.mirco" },
+			[]string{`football:chat.instanceType: "t4g.mirco" is not allowed; t4g comes in nano, micro`}},
+		{"dash instead of dot", func(s *ChatSettings) { s.InstanceType = "t2-micro" },
+			[]string{`football:chat.instanceType: "t2-micro" is not allowed; must be <family>.<size>`}},
+		{"AZ of another region", func(s *ChatSettings) { s.AvailabilityZone = "us-east-1a" },
+			[]string{`football:chat.availabilityZone: "us-east-1a" is not allowed; must be an AZ of the stack's region ap-northeast-2`}},
+		{"chat port is SSH", func(s *ChatSettings) { s.ChatPort = 22 },
+			[]string{"football:chat.chatPort: 22 is not allowed; 22 is SSH"}},
+		{"chat port out of range", func(s *ChatSettings) { s.ChatPort = 70000 },
+			[]string{"football:chat.chatPort: 70000 is not allowed; allowed 1..65535"}},
+		{"bad chat CIDR", func(s *ChatSettings) { s.ChatCidrs = []string{"0.0.0.0/0", "10.1.2.3/8", "nope"} },
+			[]string{`football:chat.chatCidrs[1]: "10.1.2.3/8" is not allowed; host bits are set; did you mean 10.0.0.0/8?`,
+				`football:chat.chatCidrs[2]: "nope" is not allowed; must be a CIDR block`}},
+		{"duplicate chat CIDR", func(s *ChatSettings) { s.ChatCidrs = []string{"::/0", "::/0"} },
+			[]string{`football:chat.chatCidrs[1]: "::/0" is not allowed; is listed twice`}},
+		{"bad SSH CIDR", func(s *ChatSettings) { s.SSHCidrs = []string{"203.0.113.0/24", "203.0.113.0/33"} },
+			[]string{`football:chat.sshCidrs[1]: "203.0.113.0/33" is not allowed; must be a CIDR block`}},
+		{"SSH from anywhere in prod", func(s *ChatSettings) { s.Profile = "prod"; s.SSHCidrs = []string{"203.0.113.0/24", "0.0.0.0/0"} },
+			[]string{`football:chat.sshCidrs[1]: "0.0.0.0/0" is not allowed; prod never opens SSH to the whole internet`}},
+		{"SSH from all of IPv6 in prod", func(s *ChatSettings) { s.Profile = "prod"; s.SSHCidrs = []string{"::/0"} },
+			[]string{`football:chat.sshCidrs[0]: "::/0" is not allowed; prod never opens SSH`}},
+		{"key pair name", func(s *ChatSettings) { s.KeyName = "ops\nkey" },
+			[]string{`football:chat.keyName: "ops\nkey" is not allowed; must be the name of an EC2 key pair`}},
+		{"root volume too small", func(s *ChatSettings) { s.RootVolumeGiB = 4 },
+			[]string{"football:chat.rootVolumeGiB: 4 is not allowed; allowed 8..1024 (GiB)"}},
+		{"profile not set", func(s *ChatSettings) { s.Profile = "staging" },
+			[]string{`wiring: Profile "staging" is not allowed`}},
+		{"region not set", func(s *ChatSettings) { s.Region = "" },
+			[]string{`wiring: Region "" is not allowed`}},
+		{"everything at once", func(s *ChatSettings) { s.ChatPort = 22; s.InstanceType = "t4g.mirco"; s.RootVolumeGiB = 2 },
+			[]string{"football:chat.chatPort: 22", "football:chat.instanceType", "football:chat.rootVolumeGiB: 2"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := ChatSettings{Profile: "dev", Region: testRegion}
+			tc.change(&s)
+			err := s.WithDefaults().Validate()
+			require.Error(t, err)
+			for _, w := range tc.want {
+				assert.ErrorContains(t, err, w)
+			}
+		})
+	}
+}
+
+func TestChatSettingsWarnings(t *testing.T) {
+	t.Parallel()
+	s := ChatSettings{Profile: "dev", Region: testRegion, SSHCidrs: []string{"203.0.113.0/24", "0.0.0.0/0"}}.WithDefaults()
+	require.NoError(t, s.Validate(), "SSH from anywhere is legal in dev")
+	w := s.warnings()
+	require.Len(t, w, 1)
+	assert.Contains(t, w[0], "football:chat.sshCidrs[1] is 0.0.0.0/0: SSH on the bastion is open to the whole internet")
+	assert.Empty(t, ChatSettings{Profile: "dev", Region: testRegion, SSHCidrs: []string{"203.0.113.0/24"}}.WithDefaults().warnings())
+}
+
+func TestNewChatBastion(t *testing.T) {
+	t.Parallel()
+	var out struct{ ip, url, jump, sg, instance string }
+	m, err := mock.Run(runOptions(), func(ctx *pulumi.Context) error {
+		args := validChatArgs("dev")
+		args.SSHCidrs = []string{"198.51.100.0/24", "2001:db8::/32"}
+		args.KeyName = "ops"
+		c, err := NewChatBastion(ctx, "chat", args)
+		if err != nil {
+			return err
+		}
+		out.ip = mock.Await[string](t, c.PublicIP)
+		out.url = mock.Await[string](t, c.ChatURL)
+		out.jump = mock.Await[string](t, c.SSHProxyJump)
+		out.sg = mock.Await[string](t, c.SecurityGroupID)
+		out.instance = mock.Await[string](t, c.InstanceID)
+		return nil
+	})
+	require.NoError(t, err)
+	checkComponentInvariants(t, m, chatBastionType, "chat")
+
+	eip := m.One(t, "aws:ec2/eip:Eip")
+	instance := m.One(t, "aws:ec2/instance:Instance")
+	lt := m.One(t, ltType)
+	sg := m.One(t, "aws:ec2/securityGroup:SecurityGroup")
+	assert.Equal(t, instance.ID, eip.Str("instance"), "the Elastic IP belongs to the chat instance")
+	assert.Equal(t, instance.ID, out.instance)
+	wantIP := outputStr(t, eip, "publicIp")
+	assert.Equal(t, wantIP, out.ip)
+	assert.Equal(t, "ws://"+wantIP+":8080", out.url)
+	assert.Equal(t, "ssh -J ubuntu@"+wantIP+" ubuntu@<api-private-ip>", out.jump)
+	assert.Equal(t, sg.ID, out.sg)
+
+	// The instance comes from its launch template, in the given public subnet, with its security group.
+	assert.Equal(t, lt.ID, instance.Str("launchTemplate.id"))
+	assert.Equal(t, "1", instance.Str("launchTemplate.version"))
+	assert.Empty(t, instance.Str("ami"), "the image comes from the template's SSM reference")
+	assert.Equal(t, "subnet-0public00000000a", instance.Str("subnetId"))
+	assert.Equal(t, []string{sg.ID}, instance.Strs("vpcSecurityGroupIds"))
+	assert.Equal(t, "resolve:ssm:/aws/service/canonical/ubuntu/server/24.04/stable/current/arm64/hvm/ebs-gp3/ami-id", lt.Str("imageId"),
+		"t4g is Graviton")
+	assert.Equal(t, "t4g.micro", lt.Str("instanceType"))
+	assert.Equal(t, "ops", lt.Str("keyName"))
+	_, hasNIC := lt.Input("networkInterfaces")
+	assert.False(t, hasNIC, "EC2 refuses a subnet on both the instance and the template's interface")
+
+	// Ingress: the chat port from chatCidrs, SSH from sshCidrs only, each rule one CIDR.
+	var got []string
+	for _, r := range rulesOf(m, ingressType, sg.ID) {
+		port, _ := r.Num("fromPort")
+		to, _ := r.Num("toPort")
+		assert.Equal(t, port, to, r.Name)
+		assert.Equal(t, "tcp", r.Str("ipProtocol"), r.Name)
+		got = append(got, r.Str("cidrIpv4")+r.Str("cidrIpv6")+"->"+strconv.Itoa(int(port)))
+	}
+	sort.Strings(got)
+	assert.Equal(t, []string{"0.0.0.0/0->8080", "198.51.100.0/24->22", "2001:db8::/32->22", "::/0->8080"}, got)
+	assert.ElementsMatch(t, []string{"0.0.0.0/0:8080", "::/0:8080"}, worldIngress(m), "only the chat port is open to the world")
+	eg := rulesOf(m, egressType, sg.ID)
+	require.Len(t, eg, 1)
+	assert.Equal(t, "-1", eg[0].Str("ipProtocol"))
+
+	// Role: Session Manager and nothing else.
+	att := m.One(t, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+	assert.Equal(t, "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore", att.Str("policyArn"))
+	assert.Empty(t, m.ByType("aws:iam/rolePolicy:RolePolicy"), "the chat server needs no AWS API beyond SSM")
+	profile := m.One(t, "aws:iam/instanceProfile:InstanceProfile")
+	assert.Equal(t, outputStr(t, profile, "arn"), lt.Str("iamInstanceProfile.arn"))
+
+	ud := userData(t, lt)
+	for _, want := range []string{
+		"REDIS_HOST=" + testRedisHost + "\n", "REDIS_PORT=6379\n", "REDIS_TLS=true\n",
+		"API_BASE_URL=" + testAPIURL + "\n", "CHAT_PORT=8080\n", "/etc/football/chat.env",
+	} {
+		assert.Contains(t, ud, want)
+	}
+}
+
+func TestNewChatBastionNoSSHByDefault(t *testing.T) {
+	t.Parallel()
+	m, err := mock.Run(runOptions(), func(ctx *pulumi.Context) error {
+		args := validChatArgs("prod")
+		args.ChatPort = 443
+		_, err := NewChatBastion(ctx, "football-chat", args)
+		return err
+	})
+	require.NoError(t, err)
+	checkComponentInvariants(t, m, chatBastionType, "football-chat")
+	for _, r := range m.ByType(ingressType) {
+		port, _ := r.Num("fromPort")
+		assert.Equal(t, float64(443), port, "%s: without sshCidrs only the chat port is open", r.Name)
+	}
+	assert.Len(t, m.ByType(ingressType), 2)
+	lt := m.One(t, ltType)
+	assert.Equal(t, "t4g.small", lt.Str("instanceType"))
+	_, hasKey := lt.Input("keyName")
+	assert.False(t, hasKey)
+}
+
+func TestNewChatBastionRefusesBadArgs(t *testing.T) {
+	t.Parallel()
+	m, err := mock.Run(runOptions(), func(ctx *pulumi.Context) error {
+		args := validChatArgs("prod")
+		args.ChatPort = 22
+		args.SSHCidrs = []string{"0.0.0.0/0"}
+		args.VPCID = nil
+		args.APIBaseURL = nil
+		_, err := NewChatBastion(ctx, "chat", args)
+		return err
+	})
+	require.Error(t, err)
+	for _, want := range []string{
+		`chat bastion "chat": `,
+		"football:chat.chatPort: 22 is not allowed",
+		`football:chat.sshCidrs[0]: "0.0.0.0/0" is not allowed`,
+		"wiring: VPCID is required", "wiring: APIBaseURL is required",
+	} {
+		assert.ErrorContains(t, err, want)
+	}
+	assert.Empty(t, m.All(), "bad args register nothing")
+
+	m, err = mock.Run(runOptions(), func(ctx *pulumi.Context) error {
+		_, err := NewChatBastion(ctx, "chat", nil)
+		return err
+	})
+	assert.ErrorContains(t, err, `chat bastion "chat": args are required`)
+	assert.Empty(t, m.All())
+}
+
+func TestNewChatBastionDoesNotMutateArgs(t *testing.T) {
+	t.Parallel()
+	args := validChatArgs("dev")
+	_, err := mock.Run(runOptions(), func(ctx *pulumi.Context) error {
+		_, err := NewChatBastion(ctx, "chat", args)
+		return err
+	})
+	require.NoError(t, err)
+	assert.Empty(t, args.InstanceType, "defaults go on a copy")
+	assert.Nil(t, args.ChatCidrs)
+}

@@ -1,0 +1,97 @@
+package compute
+
+import (
+	"encoding/base64"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/football/football-infra/internal/mock"
+)
+
+const (
+	testRegion  = "ap-northeast-2"
+	ingressType = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+	egressType  = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+	ltType      = "aws:ec2/launchTemplate:LaunchTemplate"
+)
+
+func runOptions() mock.Options {
+	return mock.Options{Config: map[string]string{"aws:region": testRegion}}
+}
+
+// checkComponentInvariants asserts what holds for every component of this package: every custom
+// resource is parented to the component and named "<name>-...", and every launch template boots
+// Ubuntu 24.04 with IMDSv2 only and an encrypted root volume.
+func checkComponentInvariants(t *testing.T, m *mock.Mocks, componentType, name string) {
+	t.Helper()
+	comp := m.One(t, componentType)
+	require.Equal(t, name, comp.Name)
+	for _, r := range m.Custom() {
+		if strings.HasPrefix(r.Type, "pulumi:providers:") {
+			continue // the default provider belongs to the stack
+		}
+		assert.Equal(t, comp.URN, r.Parent, "%s %s must be parented to the %s", r.Type, r.Name, componentType)
+		assert.True(t, strings.HasPrefix(r.Name, name+"-"), "%s %q must be named %s-<role>", r.Type, r.Name, name)
+	}
+	lts := m.ByType(ltType)
+	require.NotEmpty(t, lts, "every server is launched from a template")
+	for _, lt := range lts {
+		assert.Equal(t, "required", lt.Str("metadataOptions.httpTokens"), "%s: IMDSv2 only", lt.Name)
+		hop, ok := lt.Num("metadataOptions.httpPutResponseHopLimit")
+		assert.True(t, ok && hop == 1, "%s: IMDS hop limit must be 1, got %v", lt.Name, hop)
+		assert.Equal(t, "enabled", lt.Str("metadataOptions.httpEndpoint"), lt.Name)
+		assert.Equal(t, "/dev/sda1", lt.Str("blockDeviceMappings[0].deviceName"), "%s: Ubuntu's root device", lt.Name)
+		assert.Equal(t, "true", lt.Str("blockDeviceMappings[0].ebs.encrypted"), "%s: root volume encrypted", lt.Name)
+		assert.Equal(t, "gp3", lt.Str("blockDeviceMappings[0].ebs.volumeType"), lt.Name)
+		assert.True(t, strings.HasPrefix(lt.Str("imageId"), "resolve:ssm:/aws/service/canonical/ubuntu/server/24.04/stable/current/"),
+			"%s: image %q", lt.Name, lt.Str("imageId"))
+		assert.NotEmpty(t, lt.Str("iamInstanceProfile.arn"), "%s: instance profile", lt.Name)
+	}
+}
+
+// worldIngress returns "<port>" for each ingress rule open to 0.0.0.0/0 or ::/0, with its family.
+func worldIngress(m *mock.Mocks) []string {
+	var out []string
+	for _, r := range m.ByType(ingressType) {
+		for _, k := range []string{"cidrIpv4", "cidrIpv6"} {
+			if c := r.Str(k); c != "" && isWorld(c) {
+				port, _ := r.Num("fromPort")
+				out = append(out, c+":"+strconv.Itoa(int(port)))
+			}
+		}
+	}
+	return out
+}
+
+// rulesOf returns the ingress rules attached to a security group.
+func rulesOf(m *mock.Mocks, typ, sgID string) []*mock.Resource {
+	var out []*mock.Resource
+	for _, r := range m.ByType(typ) {
+		if r.Str("securityGroupId") == sgID {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// userData decodes a launch template's user data.
+func userData(t *testing.T, lt *mock.Resource) string {
+	t.Helper()
+	raw := lt.Str("userData")
+	require.NotEmpty(t, raw, "%s has no user data", lt.Name)
+	b, err := base64.StdEncoding.DecodeString(raw)
+	require.NoError(t, err, "%s: user data must be base64", lt.Name)
+	return string(b)
+}
+
+// outputStr returns a string the mock answered for r.
+func outputStr(t *testing.T, r *mock.Resource, path string) string {
+	t.Helper()
+	v, ok := r.Output(path)
+	require.True(t, ok && v.IsString(), "%s %s has no output %s", r.Type, r.Name, path)
+	return v.StringValue()
+}

@@ -1,0 +1,299 @@
+// Package compute owns the stack's servers: ChatBastion, one Ubuntu instance in a public subnet that
+// serves live chat over WebSocket and doubles as the SSH bastion, and ApiTier, an internet-facing
+// Application Load Balancer in front of an Auto Scaling group of Ubuntu API servers in the private subnets.
+//
+// It needs plain settings (football:chat, football:api) and wiring values from the other tiers: VPC and
+// subnet IDs, database and Redis endpoints, the database secret's ARN. It exposes addresses, URLs and
+// security group IDs. It imports nothing from network or data: the stack wires values between components.
+//
+// Every server boots Ubuntu 24.04 LTS from a launch template with IMDSv2 required, an encrypted gp3 root
+// volume and an instance profile for Session Manager. Cloud-init writes the service's settings to
+// /etc/football/<service>.env and starts a placeholder systemd unit (football-api.service,
+// football-chat.service) that answers HTTP, so health checks pass before the team's app is deployed.
+package compute
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Environment profiles, as the stack sets them in each Settings' Profile.
+const (
+	profileDev  = "dev"
+	profileProd = "prod"
+)
+
+// Instance families the servers may use, by CPU architecture. The list is deliberately short: a type
+// outside it is far more often a typo (t4g.mirco, t2-micro) than a wish, and mocks accept anything.
+var instanceFamilies = map[string]string{
+	// Graviton (arm64).
+	"t4g": "arm64", "m6g": "arm64", "m7g": "arm64", "m8g": "arm64",
+	"c6g": "arm64", "c7g": "arm64", "c8g": "arm64", "r6g": "arm64", "r7g": "arm64", "r8g": "arm64",
+	// Intel and AMD (amd64).
+	"t3": "amd64", "t3a": "amd64", "m5": "amd64", "m6i": "amd64", "m6a": "amd64", "m7i": "amd64", "m7a": "amd64",
+	"c5": "amd64", "c6i": "amd64", "c6a": "amd64", "c7i": "amd64", "c7a": "amd64", "r6i": "amd64", "r7i": "amd64",
+}
+
+var (
+	burstableSizes = []string{"nano", "micro", "small", "medium", "large", "xlarge", "2xlarge"}
+	standardSizes  = []string{"large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge"}
+	// Graviton and 7th-generation AMD families also come in a 1-vCPU medium size.
+	mediumFamilies = []string{"m6g", "m7g", "m8g", "c6g", "c7g", "c8g", "r6g", "r7g", "r8g", "m7a", "c7a"}
+)
+
+// familySizes returns the sizes EC2 offers in a family.
+func familySizes(family string) []string {
+	if strings.HasPrefix(family, "t") {
+		return burstableSizes
+	}
+	if slices.Contains(mediumFamilies, family) {
+		return append([]string{"medium"}, standardSizes...)
+	}
+	return standardSizes
+}
+
+// checkInstanceType explains why instanceType is not one this package runs, or returns "".
+func checkInstanceType(instanceType string) string {
+	family, size, ok := strings.Cut(instanceType, ".")
+	if _, known := instanceFamilies[family]; !ok || !known {
+		return "must be <family>.<size> with family one of " + strings.Join(sortedFamilies(), ", ")
+	}
+	sizes := familySizes(family)
+	if !slices.Contains(sizes, size) {
+		return fmt.Sprintf("%s comes in %s", family, strings.Join(sizes, ", "))
+	}
+	return ""
+}
+
+func sortedFamilies() []string {
+	out := make([]string, 0, len(instanceFamilies))
+	for f := range instanceFamilies {
+		out = append(out, f)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ubuntuParameter is Canonical's public SSM parameter for the current Ubuntu 24.04 LTS image; %s is
+// amd64 or arm64. See https://documentation.ubuntu.com/aws/aws-how-to/instances/find-ubuntu-images/.
+const ubuntuParameter = "/aws/service/canonical/ubuntu/server/24.04/stable/current/%s/hvm/ebs-gp3/ami-id"
+
+// UbuntuImage returns the image reference for Ubuntu 24.04 LTS on instanceType's architecture (Graviton
+// families arm64, others amd64), as "resolve:ssm:<Canonical's parameter>". It goes into a launch
+// template's imageId: EC2 resolves it at each launch and the template keeps the string, so a new Ubuntu
+// build reaches new instances only, and never replaces a running server behind the operator's back. It
+// fails for instance families this package does not know.
+func UbuntuImage(instanceType string) (string, error) {
+	family, _, _ := strings.Cut(instanceType, ".")
+	arch, ok := instanceFamilies[family]
+	if !ok {
+		return "", fmt.Errorf("ubuntu image: instance type %q is not allowed; family must be one of %s",
+			instanceType, strings.Join(sortedFamilies(), ", "))
+	}
+	return "resolve:ssm:" + fmt.Sprintf(ubuntuParameter, arch), nil
+}
+
+// problems collects validation failures, each naming its full config path.
+type problems struct {
+	section string // "football:chat"
+	errs    []error
+}
+
+// fail records "<section>.<path>: <got> is not allowed; <allowed>".
+func (p *problems) fail(path string, got any, allowed string) {
+	if s, ok := got.(string); ok {
+		got = fmt.Sprintf("%q", s)
+	}
+	p.errs = append(p.errs, fmt.Errorf("%s.%s: %v is not allowed; %s", p.section, path, got, allowed))
+}
+
+// wiring records a missing wiring value, which is the caller's (the stack's) bug, not the config's.
+func (p *problems) wiring(field string) {
+	p.errs = append(p.errs, fmt.Errorf("wiring: %s is required", field))
+}
+
+func (p *problems) err() error { return errors.Join(p.errs...) }
+
+func (p *problems) profile(profile string) {
+	if profile != profileDev && profile != profileProd {
+		p.errs = append(p.errs, fmt.Errorf("wiring: Profile %q is not allowed; the stack sets dev or prod", profile))
+	}
+}
+
+func (p *problems) region(region string) {
+	if !regionName.MatchString(region) {
+		p.errs = append(p.errs, fmt.Errorf("wiring: Region %q is not allowed; the stack sets aws:region, e.g. ap-northeast-2", region))
+	}
+}
+
+func (p *problems) instanceType(path, instanceType string) {
+	if why := checkInstanceType(instanceType); why != "" {
+		p.fail(path, instanceType, why)
+	}
+}
+
+func (p *problems) rootVolume(path string, gib int) {
+	// Canonical's image snapshot is 8 GiB; the volume may not be smaller.
+	if gib < 8 || gib > 1024 {
+		p.fail(path, gib, "allowed 8..1024 (GiB)")
+	}
+}
+
+// keyName checks an EC2 key pair name: 1 to 255 ASCII characters (EC2's limit).
+func (p *problems) keyName(path, name string) {
+	if name == "" {
+		return
+	}
+	if len(name) > 255 || !keyPairName.MatchString(name) {
+		p.fail(path, name, "must be the name of an EC2 key pair in the stack's region (printable ASCII, at most 255 characters)")
+	}
+}
+
+// cidrs checks a list of CIDR blocks for use in security group rules. When refuseWorld is not "", a
+// world-open block (0.0.0.0/0, ::/0) is refused with that explanation.
+func (p *problems) cidrs(path string, list []string, refuseWorld string) {
+	seen := map[string]bool{}
+	for i, c := range list {
+		at := fmt.Sprintf("%s[%d]", path, i)
+		ip, block, err := net.ParseCIDR(c)
+		switch {
+		case err != nil:
+			p.fail(at, c, "must be a CIDR block such as 203.0.113.0/24 or 2001:db8::/32")
+		case !ip.Equal(block.IP):
+			p.fail(at, c, fmt.Sprintf("host bits are set; did you mean %s?", block))
+		case seen[block.String()]:
+			p.fail(at, c, "is listed twice")
+		default:
+			seen[block.String()] = true
+			if ones, _ := block.Mask.Size(); ones == 0 && refuseWorld != "" {
+				p.fail(at, c, refuseWorld)
+			}
+		}
+	}
+}
+
+var (
+	regionName  = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]$`)
+	keyPairName = regexp.MustCompile(`^[\x20-\x7e]+$`)
+)
+
+// isWorld reports whether a CIDR block is all of IPv4 or IPv6.
+func isWorld(cidr string) bool {
+	_, block, err := net.ParseCIDR(cidr)
+	if err != nil {
+		return false
+	}
+	ones, _ := block.Mask.Size()
+	return ones == 0
+}
+
+// isIPv6 reports whether a (valid) CIDR block is IPv6.
+func isIPv6(cidr string) bool { return strings.Contains(cidr, ":") }
+
+// cidrSlug turns a CIDR block into a stable piece of a logical name: rules are named by what they
+// admit, not by list position, so reordering the config replaces nothing.
+func cidrSlug(cidr string) string {
+	return strings.NewReplacer(".", "-", ":", "x", "/", "-").Replace(cidr)
+}
+
+// serverSpec is what differs between the chat and the API launch templates.
+type serverSpec struct {
+	instanceType    string
+	keyName         string
+	rootVolumeGiB   int
+	instanceProfile pulumi.StringInput  // ARN
+	userData        pulumi.StringOutput // base64
+	// securityGroupID, when set, goes on the template's network interface along with "no public IP".
+	// The chat instance passes its subnet and security group itself: EC2 refuses a launch that names
+	// a subnet both on the instance and in a template's network interface.
+	securityGroupID pulumi.StringInput
+	nameTag         string
+}
+
+// newServerTemplate registers a launch template with the settings every server shares: Ubuntu 24.04 by
+// SSM reference, IMDSv2 only with a hop limit of 1 (so a container on the host cannot reach the
+// instance's credentials; FSBP EC2.8, EC2.170, AutoScaling.3) and an encrypted gp3 root volume (FSBP
+// EC2.3, EC2.181).
+func newServerTemplate(ctx *pulumi.Context, name string, s serverSpec, opts ...pulumi.ResourceOption) (*ec2.LaunchTemplate, error) {
+	image, err := UbuntuImage(s.instanceType)
+	if err != nil {
+		return nil, err
+	}
+	args := &ec2.LaunchTemplateArgs{
+		Description:  pulumi.String("Ubuntu 24.04 LTS, " + s.nameTag),
+		ImageId:      pulumi.String(image),
+		InstanceType: pulumi.String(s.instanceType),
+		IamInstanceProfile: &ec2.LaunchTemplateIamInstanceProfileArgs{
+			Arn: s.instanceProfile,
+		},
+		MetadataOptions: &ec2.LaunchTemplateMetadataOptionsArgs{
+			HttpEndpoint:            pulumi.String("enabled"),
+			HttpTokens:              pulumi.String("required"),
+			HttpPutResponseHopLimit: pulumi.Int(1),
+		},
+		// Ubuntu's root device is /dev/sda1; mapping it overrides the image's volume settings.
+		BlockDeviceMappings: ec2.LaunchTemplateBlockDeviceMappingArray{&ec2.LaunchTemplateBlockDeviceMappingArgs{
+			DeviceName: pulumi.String("/dev/sda1"),
+			Ebs: &ec2.LaunchTemplateBlockDeviceMappingEbsArgs{
+				VolumeSize:          pulumi.Int(s.rootVolumeGiB),
+				VolumeType:          pulumi.String("gp3"),
+				Encrypted:           pulumi.String("true"),
+				DeleteOnTermination: pulumi.String("true"),
+			},
+		}},
+		UserData: s.userData,
+		TagSpecifications: ec2.LaunchTemplateTagSpecificationArray{
+			&ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String("instance"), Tags: pulumi.StringMap{"Name": pulumi.String(s.nameTag)}},
+			&ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String("volume"), Tags: pulumi.StringMap{"Name": pulumi.String(s.nameTag)}},
+		},
+		Tags: pulumi.StringMap{"Name": pulumi.String(s.nameTag)},
+	}
+	if s.keyName != "" {
+		args.KeyName = pulumi.String(s.keyName)
+	}
+	if s.securityGroupID != nil {
+		args.NetworkInterfaces = ec2.LaunchTemplateNetworkInterfaceArray{&ec2.LaunchTemplateNetworkInterfaceArgs{
+			DeviceIndex:              pulumi.Int(0),
+			AssociatePublicIpAddress: pulumi.String("false"),
+			DeleteOnTermination:      pulumi.String("true"),
+			SecurityGroups:           pulumi.StringArray{s.securityGroupID},
+		}}
+	}
+	return ec2.NewLaunchTemplate(ctx, name, args, opts...)
+}
+
+// ec2AssumeRole lets EC2 instances assume a role.
+const ec2AssumeRole = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+
+// newInstanceRole registers a role for servers with only AmazonSSMManagedInstanceCore attached, so
+// operators reach every server through Session Manager without SSH (FSBP SSM.1), and its instance
+// profile. Callers add what their service needs as inline policies on the returned role.
+func newInstanceRole(ctx *pulumi.Context, name, purpose string, opts ...pulumi.ResourceOption) (*iam.Role, *iam.InstanceProfile, error) {
+	role, err := iam.NewRole(ctx, name+"-role", &iam.RoleArgs{
+		Description:      pulumi.String(purpose),
+		AssumeRolePolicy: pulumi.String(ec2AssumeRole),
+	}, opts...)
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := iam.NewRolePolicyAttachment(ctx, name+"-ssm", &iam.RolePolicyAttachmentArgs{
+		Role:      role.Name,
+		PolicyArn: pulumi.String(string(iam.ManagedPolicyAmazonSSMManagedInstanceCore)),
+	}, opts...); err != nil {
+		return nil, nil, err
+	}
+	profile, err := iam.NewInstanceProfile(ctx, name+"-profile", &iam.InstanceProfileArgs{Role: role.Name}, opts...)
+	if err != nil {
+		return nil, nil, err
+	}
+	return role, profile, nil
+}
