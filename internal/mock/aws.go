@@ -188,6 +188,18 @@ func (m *Mocks) answer(r *Resource) (string, resource.PropertyMap, error) {
 		set("bucketRegionalDomainName", name+".s3."+m.Region+".amazonaws.com")
 		return name, outs, nil
 
+	case "aws:secretsmanager/secret:Secret":
+		name := physical("name")
+		arn := m.arn("secretsmanager", "secret:"+name+"-"+hashHex(6, r.URN))
+		set("name", name)
+		set("arn", arn)
+		return arn, outs, nil
+	case "aws:secretsmanager/secretVersion:SecretVersion":
+		version := uuid(r.URN, "version")
+		set("versionId", version)
+		set("arn", r.Str("secretId"))
+		return r.Str("secretId") + "|" + version, outs, nil
+
 	case "random:index/randomPassword:RandomPassword":
 		n := 16
 		if v, ok := r.Num("length"); ok {
