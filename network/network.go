@@ -437,7 +437,7 @@ func (n *Network) natInstance(ctx *pulumi.Context, name string, a NetworkArgs, p
 				Encrypted: pulumi.String("true"), DeleteOnTermination: pulumi.String("true"),
 			},
 		}},
-		UserData: pulumi.String(natUserData(plan.CIDRs(Private, a.AvailabilityZones))),
+		UserData: pulumi.String(natUserData(a.CIDR)),
 	}, child)
 	if err != nil {
 		return pulumi.StringOutput{}, err
@@ -476,9 +476,11 @@ func (n *Network) natInstance(ctx *pulumi.Context, name string, a NetworkArgs, p
 	return eip.PublicIp, nil
 }
 
-// natUserData turns an Ubuntu instance into a NAT: forwarding on, and the private subnets' traffic
-// masqueraded behind the instance's address, both re-applied at every boot by a systemd unit.
-func natUserData(privateCIDRs []string) string {
+// natUserData turns an Ubuntu instance into a NAT: forwarding on, and traffic from the VPC masqueraded
+// behind the instance's address, both re-applied at every boot by a systemd unit. Its security group
+// decides which subnets may use it; the script names only the VPC's block, so adding an AZ changes
+// neither the launch template nor the instance.
+func natUserData(vpcCIDR string) string {
 	script := `#!/bin/bash
 set -euo pipefail
 cat >/usr/local/sbin/football-nat <<'EOF'
@@ -486,10 +488,9 @@ cat >/usr/local/sbin/football-nat <<'EOF'
 set -euo pipefail
 sysctl -q -w net.ipv4.ip_forward=1
 dev=$(ip -4 route show default | awk '{print $5; exit}')
-for cidr in ` + strings.Join(privateCIDRs, " ") + `; do
-  iptables -t nat -C POSTROUTING -s "$cidr" -o "$dev" -j MASQUERADE 2>/dev/null ||
-    iptables -t nat -A POSTROUTING -s "$cidr" -o "$dev" -j MASQUERADE
-done
+cidr=` + vpcCIDR + `
+iptables -t nat -C POSTROUTING -s "$cidr" -o "$dev" -j MASQUERADE 2>/dev/null ||
+  iptables -t nat -A POSTROUTING -s "$cidr" -o "$dev" -j MASQUERADE
 EOF
 chmod 0755 /usr/local/sbin/football-nat
 cat >/etc/systemd/system/football-nat.service <<'EOF'
