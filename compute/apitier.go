@@ -63,7 +63,7 @@ type APISettings struct {
 	Desired int `json:"desired,omitempty"`
 	// CertificateARN is an ACM certificate in the stack's region for the HTTPS listener; with it, port 80
 	// only redirects to 443 (FSBP ELB.1). Optional in dev; required in prod unless allowHttpOnly; allowed
-	// arn:aws:acm:<stack region>:<12-digit account>:certificate/<id>.
+	// arn:<partition>:acm:<stack region>:<12-digit account>:certificate/<id>.
 	CertificateARN string `json:"certificateArn,omitempty"`
 	// SSLPolicy is the HTTPS listener's TLS policy. Optional; default ELBSecurityPolicy-TLS13-1-2-2021-06;
 	// allowed ELBSecurityPolicy-TLS13-1-2-2021-06, -TLS13-1-2-Res-2021-06, -TLS13-1-3-2021-06,
@@ -159,7 +159,7 @@ func (s APISettings) WithDefaults() APISettings {
 
 var (
 	healthPath     = regexp.MustCompile(`^/[A-Za-z0-9._~/-]*$`)
-	certificateARN = regexp.MustCompile(`^arn:aws:acm:([a-z0-9-]+):([0-9]{12}):certificate/[A-Za-z0-9-]+$`)
+	certificateARN = regexp.MustCompile(`^arn:(aws[a-z-]*):acm:([a-z0-9-]+):([0-9]{12}):certificate/[A-Za-z0-9-]+$`)
 )
 
 // Validate reports every problem of s (defaults applied) at once, each naming its config path, the bad
@@ -199,9 +199,11 @@ func (s APISettings) Validate() error {
 
 	if s.CertificateARN != "" {
 		if m := certificateARN.FindStringSubmatch(s.CertificateARN); m == nil {
-			p.fail("certificateArn", s.CertificateARN, "must be an ACM certificate ARN: arn:aws:acm:<region>:<12-digit account>:certificate/<id>")
-		} else if s.Region != "" && m[1] != s.Region {
-			p.fail("certificateArn", s.CertificateARN, fmt.Sprintf("the certificate is in %s; a load balancer uses ACM certificates of its own region %s", m[1], s.Region))
+			p.fail("certificateArn", s.CertificateARN, "must be an ACM certificate ARN: arn:<partition>:acm:<region>:<12-digit account>:certificate/<id>")
+		} else if s.Region != "" && m[2] != s.Region {
+			p.fail("certificateArn", s.CertificateARN, fmt.Sprintf("the certificate is in %s; a load balancer uses ACM certificates of its own region %s", m[2], s.Region))
+		} else if s.Region != "" && m[1] != partition(s.Region) {
+			p.fail("certificateArn", s.CertificateARN, fmt.Sprintf("the ARN's partition is %s; %s is in partition %s", m[1], s.Region, partition(s.Region)))
 		}
 	} else if prod && !s.AllowHTTPOnly {
 		p.fail("certificateArn", s.CertificateARN, "prod serves HTTPS (FSBP ELB.1): set an ACM certificate ARN, or allowHttpOnly: true to accept plain HTTP")
@@ -267,6 +269,14 @@ type ApiTierArgs struct {
 	RedisPort pulumi.IntInput
 	// RedisTLS tells the servers to connect to Redis over TLS.
 	RedisTLS bool
+	// RedisAuthSecretARN is the Secrets Manager secret holding the Redis AUTH token (the data tier's
+	// RedisAuthSecretARN). Optional: nil, or "" with RedisTLS false, when Redis has no AUTH. With RedisTLS,
+	// the servers' role may read it (besides DBSecretARN, and nothing else) and REDIS_AUTH_SECRET_ARN in
+	// /etc/football/api.env names it; the token itself never enters user data.
+	RedisAuthSecretARN pulumi.StringInput
+	// Tags are added to the instances, volumes and network interfaces the group launches (the provider's
+	// default tags do not reach them). Optional.
+	Tags map[string]string
 }
 
 func (a ApiTierArgs) validate() error {
@@ -284,6 +294,7 @@ func (a ApiTierArgs) validate() error {
 			p.wiring(w.field)
 		}
 	}
+	p.tags(a.Tags)
 	return errors.Join(a.APISettings.Validate(), p.err())
 }
 
@@ -573,8 +584,12 @@ const accessLogPrefix = "alb"
 
 // elbAccounts are the Elastic Load Balancing accounts that deliver access logs in regions opened before
 // August 2022. Later regions deliver as the service principal logdelivery.elasticloadbalancing.amazonaws.com.
-// https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html
+// https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html (the
+// GovCloud and China accounts are in those partitions' versions of the page and the provider's
+// elb.getServiceAccount table).
 var elbAccounts = map[string]string{
+	"us-gov-west-1": "048591011584", "us-gov-east-1": "190560391635",
+	"cn-north-1": "638102146993", "cn-northwest-1": "037604701340",
 	"us-east-1": "127311923021", "us-east-2": "033677994240", "us-west-1": "027434742980", "us-west-2": "797873946194",
 	"af-south-1": "098369216593", "ca-central-1": "985666609251", "eu-central-1": "054676820928",
 	"eu-west-1": "156460612806", "eu-west-2": "652711504416", "eu-south-1": "635631232127",
@@ -588,7 +603,7 @@ var elbAccounts = map[string]string{
 func accessLogPolicy(region, bucketARN string) (string, error) {
 	principal := map[string]string{"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}
 	if account, ok := elbAccounts[region]; ok {
-		principal = map[string]string{"AWS": "arn:aws:iam::" + account + ":root"}
+		principal = map[string]string{"AWS": "arn:" + partition(region) + ":iam::" + account + ":root"}
 	}
 	doc := map[string]any{
 		"Version": "2012-10-17",
@@ -665,21 +680,32 @@ func (t *ApiTier) accessLogBucket(ctx *pulumi.Context, name string, a ApiTierArg
 // servers registers the API servers' role, launch template and Auto Scaling group.
 func (t *ApiTier) servers(ctx *pulumi.Context, name string, a ApiTierArgs, sg *ec2.SecurityGroup, tg *lb.TargetGroup) (*autoscaling.Group, error) {
 	child := pulumi.Parent(t)
-	role, profile, err := newInstanceRole(ctx, name, "football API servers: Session Manager and the database secret", child)
+	role, profile, err := newInstanceRole(ctx, name, "football API servers: Session Manager, the database and Redis AUTH secrets", a.Region, child)
 	if err != nil {
 		return nil, err
 	}
+	authARN, readAuth := redisAuthSecret(fmt.Sprintf("api tier %q", name), a.RedisAuthSecretARN, a.RedisTLS)
+	// One policy for the servers' secrets: exactly the database secret and, with Redis AUTH, the token's
+	// secret. Its logical name predates the second secret and stays, so existing stacks keep the policy.
+	policy := a.DBSecretARN.ToStringOutput().ApplyT(func(db string) (string, error) {
+		return secretReadPolicy("ReadSecrets", db)
+	}).(pulumi.StringOutput)
+	if readAuth {
+		policy = pulumi.All(a.DBSecretARN, authARN).ApplyT(func(v []any) (string, error) {
+			return secretReadPolicy("ReadSecrets", v[0].(string), v[1].(string))
+		}).(pulumi.StringOutput)
+	}
 	if _, err := iam.NewRolePolicy(ctx, name+"-db-secret", &iam.RolePolicyArgs{
 		Role:   role.Name,
-		Policy: a.DBSecretARN.ToStringOutput().ApplyT(secretReadPolicy).(pulumi.StringOutput),
+		Policy: policy,
 	}, child); err != nil {
 		return nil, err
 	}
 
-	userData := pulumi.All(a.DBHost, a.DBPort, a.DBName, a.DBSecretARN, a.RedisHost, a.RedisPort).ApplyT(func(v []any) (string, error) {
+	userData := pulumi.All(a.DBHost, a.DBPort, a.DBName, a.DBSecretARN, a.RedisHost, a.RedisPort, authARN).ApplyT(func(v []any) (string, error) {
 		ud, err := renderAPIUserData(apiEnv{
 			DBHost: v[0].(string), DBPort: v[1].(int), DBName: v[2].(string), DBSecretARN: v[3].(string),
-			RedisHost: v[4].(string), RedisPort: v[5].(int), RedisTLS: a.RedisTLS,
+			RedisHost: v[4].(string), RedisPort: v[5].(int), RedisTLS: a.RedisTLS, RedisAuthSecretARN: v[6].(string),
 			Region: a.Region, AppPort: a.AppPort, HealthCheckPath: a.HealthCheckPath,
 		})
 		return encodeUserData(ud), err
@@ -693,6 +719,7 @@ func (t *ApiTier) servers(ctx *pulumi.Context, name string, a ApiTierArgs, sg *e
 		userData:        userData,
 		securityGroupID: sg.ID(),
 		nameTag:         name,
+		tags:            a.Tags,
 	}, child)
 	if err != nil {
 		return nil, err
@@ -718,18 +745,4 @@ func (t *ApiTier) servers(ctx *pulumi.Context, name string, a ApiTierArgs, sg *e
 			},
 		},
 	}, child, pulumi.IgnoreChanges([]string{"desiredCapacity"})) // the scaling policy owns it after creation
-}
-
-// secretReadPolicy allows reading exactly one Secrets Manager secret.
-func secretReadPolicy(secretARN string) (string, error) {
-	b, err := json.Marshal(map[string]any{
-		"Version": "2012-10-17",
-		"Statement": []map[string]any{{
-			"Sid":      "ReadDatabaseSecret",
-			"Effect":   "Allow",
-			"Action":   []string{"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"},
-			"Resource": secretARN,
-		}},
-	})
-	return string(b), err
 }

@@ -1,7 +1,7 @@
 package compute
 
 import (
-	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -355,18 +355,11 @@ func TestNewApiTierServers(t *testing.T) {
 	att := m.One(t, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
 	assert.Equal(t, "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore", att.Str("policyArn"))
 	rp := m.One(t, "aws:iam/rolePolicy:RolePolicy")
-	var doc struct {
-		Statement []struct {
-			Effect   string
-			Action   []string
-			Resource any
-		}
-	}
-	require.NoError(t, json.Unmarshal([]byte(rp.Str("policy")), &doc))
+	doc := parsePolicy(t, rp)
 	require.Len(t, doc.Statement, 1)
 	assert.Equal(t, "Allow", doc.Statement[0].Effect)
 	assert.ElementsMatch(t, []string{"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}, doc.Statement[0].Action)
-	assert.Equal(t, testSecretARN, doc.Statement[0].Resource, "exactly the database secret, no wildcard")
+	assert.Equal(t, []string{testSecretARN}, doc.Statement[0].Resource, "exactly the database secret, no wildcard (no Redis AUTH wired)")
 	role := m.One(t, "aws:iam/role:Role")
 	assert.Equal(t, role.ID, rp.Str("role"))
 	assert.Equal(t, role.ID, att.Str("role"))
@@ -375,10 +368,113 @@ func TestNewApiTierServers(t *testing.T) {
 	for _, want := range []string{
 		"DB_HOST=" + testDBHost + "\n", "DB_PORT=3306\n", "DB_NAME=football\n", "DB_SECRET_ARN=" + testSecretARN + "\n",
 		"REDIS_HOST=" + testRedisHost + "\n", "REDIS_PORT=6379\n", "REDIS_TLS=true\n",
-		"AWS_REGION=ap-northeast-2\n", "APP_PORT=8080\n", "--health /health",
+		"AWS_REGION=ap-northeast-2\n", "APP_PORT=8080\n", "--health /health", "REDIS_AUTH_SECRET_ARN=\n",
 	} {
 		assert.Contains(t, ud, want)
 	}
+}
+
+// TestNewApiTierRedisAuthSecret: with Redis AUTH the servers may read exactly the database secret and
+// the token's secret, and learn the latter's ARN (never the token) from their env file.
+func TestNewApiTierRedisAuthSecret(t *testing.T) {
+	t.Parallel()
+	args := validAPIArgs("prod")
+	args.RedisAuthSecretARN = pulumi.String(testAuthSecretARN)
+	m, _ := runAPITier(t, args)
+	rp := m.One(t, "aws:iam/rolePolicy:RolePolicy")
+	doc := parsePolicy(t, rp)
+	require.Len(t, doc.Statement, 1)
+	assert.Equal(t, "Allow", doc.Statement[0].Effect)
+	assert.ElementsMatch(t, []string{"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}, doc.Statement[0].Action)
+	assert.Equal(t, []string{testSecretARN, testAuthSecretARN}, doc.Statement[0].Resource, "exactly the two secrets")
+	assert.Equal(t, m.One(t, "aws:iam/role:Role").ID, rp.Str("role"))
+	ud := userData(t, m.One(t, ltType))
+	assert.Contains(t, ud, "REDIS_AUTH_SECRET_ARN="+testAuthSecretARN+"\n")
+
+	// No TLS, no AUTH: an empty ARN (the data tier's output then) is ignored.
+	plain := validAPIArgs("dev")
+	plain.RedisTLS = false
+	plain.RedisAuthSecretARN = pulumi.String("")
+	m, _ = runAPITier(t, plain)
+	assert.Equal(t, []string{testSecretARN}, parsePolicy(t, m.One(t, "aws:iam/rolePolicy:RolePolicy")).Statement[0].Resource)
+	assert.Contains(t, userData(t, m.One(t, ltType)), "REDIS_TLS=false\n      REDIS_AUTH_SECRET_ARN=\n")
+}
+
+// TestRedisAuthSecretWiringMistakes: an ARN that contradicts RedisTLS fails the deployment, naming it.
+func TestRedisAuthSecretWiringMistakes(t *testing.T) {
+	t.Parallel()
+	for name, tc := range map[string]struct {
+		tls  bool
+		arn  string
+		want string
+	}{
+		"empty with TLS":     {true, "", `api tier "api": wiring: RedisAuthSecretARN resolved to "" while RedisTLS is true`},
+		"secret without TLS": {false, testAuthSecretARN, `api tier "api": wiring: RedisAuthSecretARN is set but RedisTLS is false`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			_, err := mock.Run(runOptions(), func(ctx *pulumi.Context) error {
+				args := validAPIArgs("dev")
+				args.RedisTLS, args.RedisAuthSecretARN = tc.tls, pulumi.String(tc.arn)
+				_, err := NewApiTier(ctx, "api", args)
+				return err
+			})
+			require.Error(t, err)
+			assert.ErrorContains(t, err, tc.want)
+		})
+	}
+}
+
+func TestNewApiTierTags(t *testing.T) {
+	t.Parallel()
+	args := validAPIArgs("dev")
+	args.Tags = map[string]string{"Team": "platform", "CostCenter": "cc-42"}
+	m, _ := runAPITier(t, args)
+	lt := m.One(t, ltType)
+	for typ, tags := range launchTags(t, lt) {
+		assert.Equal(t, map[string]string{"Name": "api", "Team": "platform", "CostCenter": "cc-42"}, tags, typ)
+	}
+	assert.Equal(t, "api", lt.Str("tags.Name"))
+	assert.Empty(t, lt.Str("tags.Team"), "the template itself gets the provider's default tags already")
+	assert.Equal(t, map[string]string{"Team": "platform", "CostCenter": "cc-42"}, args.Tags, "the caller's map is not changed")
+}
+
+func TestTagsValidation(t *testing.T) {
+	t.Parallel()
+	many := map[string]string{}
+	for i := range 50 {
+		many[fmt.Sprintf("k%02d", i)] = "v"
+	}
+	for name, tc := range map[string]struct {
+		tags map[string]string
+		want []string
+	}{
+		"Name":       {map[string]string{"Name": "x"}, []string{`wiring: Tags key "Name" is not allowed; the component names its servers`}},
+		"aws prefix": {map[string]string{"AWS:owner": "x"}, []string{`wiring: Tags key "AWS:owner" is not allowed; the aws: prefix is reserved for AWS`}},
+		"empty key":  {map[string]string{"": "x"}, []string{`wiring: Tags key "" is not allowed; allowed 1..128 characters`}},
+		"long key":   {map[string]string{strings.Repeat("k", 129): "x"}, []string{"allowed 1..128 characters"}},
+		"long value": {map[string]string{"Team": strings.Repeat("v", 257)}, []string{`wiring: Tags["Team"] value is not allowed; allowed at most 256 characters`}},
+		"too many":   {many, []string{"wiring: Tags has 50 tags; allowed at most 49"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			api := validAPIArgs("dev")
+			api.APISettings, api.Tags = api.APISettings.WithDefaults(), tc.tags
+			chat := validChatArgs("dev")
+			chat.ChatSettings, chat.Tags = chat.ChatSettings.WithDefaults(), tc.tags
+			for _, err := range []error{api.validate(), chat.validate()} {
+				require.Error(t, err)
+				for _, w := range tc.want {
+					assert.ErrorContains(t, err, w)
+				}
+				assert.Len(t, err.(interface{ Unwrap() []error }).Unwrap(), 1, "only the tag problem: %v", err)
+			}
+		})
+	}
+	ok := validAPIArgs("dev")
+	ok.APISettings = ok.APISettings.WithDefaults()
+	ok.Tags = map[string]string{strings.Repeat("k", 128): strings.Repeat("v", 256), "Team": ""}
+	assert.NoError(t, ok.validate(), "limits are inclusive and empty values are legal")
 }
 
 func TestNewApiTierScalesOnRequests(t *testing.T) {
@@ -451,7 +547,48 @@ func TestAccessLogPolicyPrincipal(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, old, `{"AWS":"arn:aws:iam::600734575887:root"}`)
 	assert.Contains(t, old, `"aws:SecureTransport":"false"`)
+	use1, err := accessLogPolicy("us-east-1", "arn:aws:s3:::logs")
+	require.NoError(t, err)
+	assert.Contains(t, use1, `{"AWS":"arn:aws:iam::127311923021:root"}`)
 	newer, err := accessLogPolicy("ap-southeast-5", "arn:aws:s3:::logs")
 	require.NoError(t, err)
 	assert.Contains(t, newer, `{"Service":"logdelivery.elasticloadbalancing.amazonaws.com"}`)
+	gov, err := accessLogPolicy("us-gov-west-1", "arn:aws-us-gov:s3:::logs")
+	require.NoError(t, err)
+	assert.Contains(t, gov, `{"AWS":"arn:aws-us-gov:iam::048591011584:root"}`, "GovCloud has its own account and partition")
+	cn, err := accessLogPolicy("cn-north-1", "arn:aws-cn:s3:::logs")
+	require.NoError(t, err)
+	assert.Contains(t, cn, `{"AWS":"arn:aws-cn:iam::638102146993:root"}`)
+}
+
+func TestPartition(t *testing.T) {
+	t.Parallel()
+	for region, want := range map[string]string{
+		"ap-northeast-2": "aws", "us-east-1": "aws", "us-gov-west-1": "aws-us-gov", "cn-northwest-1": "aws-cn",
+		"us-iso-east-1": "aws-iso", "us-isob-east-1": "aws-iso-b", "eu-isoe-west-1": "aws-iso-e",
+	} {
+		assert.Equal(t, want, partition(region), region)
+	}
+}
+
+func TestCertificatePartition(t *testing.T) {
+	t.Parallel()
+	gov := APISettings{Profile: "prod", Region: "us-gov-west-1",
+		CertificateARN: "arn:aws-us-gov:acm:us-gov-west-1:123456789012:certificate/0f1e2d3c"}.WithDefaults()
+	assert.NoError(t, gov.Validate(), "a GovCloud certificate has a GovCloud ARN")
+	gov.CertificateARN = "arn:aws:acm:us-gov-west-1:123456789012:certificate/0f1e2d3c"
+	assert.ErrorContains(t, gov.Validate(), "the ARN's partition is aws; us-gov-west-1 is in partition aws-us-gov")
+}
+
+func TestNewApiTierInGovCloud(t *testing.T) {
+	t.Parallel()
+	m, err := mock.Run(mock.Options{Config: map[string]string{"aws:region": "us-gov-west-1"}}, func(ctx *pulumi.Context) error {
+		args := validAPIArgs("dev")
+		args.Region = "us-gov-west-1"
+		_, err := NewApiTier(ctx, "api", args)
+		return err
+	})
+	require.NoError(t, err)
+	assert.Equal(t, "arn:aws-us-gov:iam::aws:policy/AmazonSSMManagedInstanceCore",
+		m.One(t, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").Str("policyArn"))
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -115,8 +116,16 @@ type ChatBastionArgs struct {
 	RedisPort pulumi.IntInput
 	// RedisTLS tells the server to connect to Redis over TLS.
 	RedisTLS bool
+	// RedisAuthSecretARN is the Secrets Manager secret holding the Redis AUTH token (the data tier's
+	// RedisAuthSecretARN). Optional: nil, or "" with RedisTLS false, when Redis has no AUTH. With RedisTLS,
+	// the server's role may read exactly this secret and REDIS_AUTH_SECRET_ARN in /etc/football/chat.env
+	// names it; the token itself never enters user data.
+	RedisAuthSecretARN pulumi.StringInput
 	// APIBaseURL is the API's URL (the load balancer's http(s)://dns). Required.
 	APIBaseURL pulumi.StringInput
+	// Tags are added to the server, its root volume and its network interface (the provider's default
+	// tags reach the instance but not the volume or the interface EC2 creates with it). Optional.
+	Tags map[string]string
 }
 
 func (a ChatBastionArgs) validate() error {
@@ -132,6 +141,7 @@ func (a ChatBastionArgs) validate() error {
 			p.wiring(w.field)
 		}
 	}
+	p.tags(a.Tags)
 	return errors.Join(a.ChatSettings.Validate(), p.err())
 }
 
@@ -222,13 +232,24 @@ func NewChatBastion(ctx *pulumi.Context, name string, args *ChatBastionArgs, opt
 		return nil, err
 	}
 
-	_, profile, err := newInstanceRole(ctx, name, "football chat server: Session Manager only", child)
+	role, profile, err := newInstanceRole(ctx, name, "football chat server: Session Manager and, with Redis AUTH, the token secret", a.Region, child)
 	if err != nil {
 		return nil, err
 	}
-	userData := pulumi.All(a.RedisHost, a.RedisPort, a.APIBaseURL).ApplyT(func(v []any) (string, error) {
+	authARN, readAuth := redisAuthSecret(fmt.Sprintf("chat bastion %q", name), a.RedisAuthSecretARN, a.RedisTLS)
+	if readAuth {
+		if _, err := iam.NewRolePolicy(ctx, name+"-redis-secret", &iam.RolePolicyArgs{
+			Role: role.Name,
+			Policy: authARN.ApplyT(func(arn string) (string, error) {
+				return secretReadPolicy("ReadRedisAuthToken", arn)
+			}).(pulumi.StringOutput),
+		}, child); err != nil {
+			return nil, err
+		}
+	}
+	userData := pulumi.All(a.RedisHost, a.RedisPort, a.APIBaseURL, authARN).ApplyT(func(v []any) (string, error) {
 		ud, err := renderChatUserData(chatEnv{
-			RedisHost: v[0].(string), RedisPort: v[1].(int), RedisTLS: a.RedisTLS,
+			RedisHost: v[0].(string), RedisPort: v[1].(int), RedisTLS: a.RedisTLS, RedisAuthSecretARN: v[3].(string),
 			APIBaseURL: v[2].(string), Region: a.Region, ChatPort: a.ChatPort,
 		})
 		return encodeUserData(ud), err
@@ -236,9 +257,11 @@ func NewChatBastion(ctx *pulumi.Context, name string, args *ChatBastionArgs, opt
 
 	// The instance is launched from a template rather than given an AMI ID: the template keeps the
 	// "resolve:ssm:" reference and EC2 resolves it at launch, so the instance has no AMI to diff and a
-	// new Ubuntu build never replaces it. A change to the template (user data, type) makes a new
+	// new Ubuntu build never replaces it. A change to the template (user data, type, tags) makes a new
 	// version and so changes the instance's launchTemplate.version, which the AWS provider applies by
-	// replacing the instance; the Elastic IP follows the new one.
+	// replacing the instance (launch_template is ForceNew on aws_instance; terraform-provider-aws #10807:
+	// "Updating Launch Template specification will force new instance"). That is accepted: the server
+	// is stateless, the Elastic IP follows the new one, and live WebSocket connections reconnect.
 	lt, err := newServerTemplate(ctx, name+"-lt", serverSpec{
 		instanceType:    a.InstanceType,
 		keyName:         a.KeyName,
@@ -246,6 +269,7 @@ func NewChatBastion(ctx *pulumi.Context, name string, args *ChatBastionArgs, opt
 		instanceProfile: profile.Arn,
 		userData:        userData,
 		nameTag:         name,
+		tags:            a.Tags,
 	}, child)
 	if err != nil {
 		return nil, err
@@ -257,7 +281,9 @@ func NewChatBastion(ctx *pulumi.Context, name string, args *ChatBastionArgs, opt
 		},
 		SubnetId:            a.SubnetID,
 		VpcSecurityGroupIds: pulumi.StringArray{sg.ID()},
-		Tags:                pulumi.StringMap{"Name": pulumi.String(name)},
+		// The same tags as the template's instance tags, so the instance's tags in state match what the
+		// launch put on it and the next update shows no drift.
+		Tags: serverTags(name, a.Tags),
 	}, child)
 	if err != nil {
 		return nil, err

@@ -255,3 +255,82 @@ func TestNewChatBastionDoesNotMutateArgs(t *testing.T) {
 	assert.Empty(t, args.InstanceType, "defaults go on a copy")
 	assert.Nil(t, args.ChatCidrs)
 }
+
+// TestNewChatBastionRedisAuthSecret: with Redis AUTH the chat role may read exactly the token's secret,
+// and the env file names it.
+func TestNewChatBastionRedisAuthSecret(t *testing.T) {
+	t.Parallel()
+	m, err := mock.Run(runOptions(), func(ctx *pulumi.Context) error {
+		args := validChatArgs("dev")
+		args.RedisAuthSecretARN = pulumi.String(testAuthSecretARN)
+		_, err := NewChatBastion(ctx, "chat", args)
+		return err
+	})
+	require.NoError(t, err)
+	checkComponentInvariants(t, m, chatBastionType, "chat")
+	rp := m.One(t, "aws:iam/rolePolicy:RolePolicy")
+	assert.Equal(t, "chat-redis-secret", rp.Name)
+	assert.Equal(t, m.One(t, "aws:iam/role:Role").ID, rp.Str("role"))
+	doc := parsePolicy(t, rp)
+	require.Len(t, doc.Statement, 1)
+	assert.Equal(t, "Allow", doc.Statement[0].Effect)
+	assert.ElementsMatch(t, []string{"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}, doc.Statement[0].Action)
+	assert.Equal(t, []string{testAuthSecretARN}, doc.Statement[0].Resource, "exactly the AUTH token's secret")
+	assert.Contains(t, userData(t, m.One(t, ltType)), "REDIS_AUTH_SECRET_ARN="+testAuthSecretARN+"\n")
+
+	// Without TLS there is no AUTH: the data tier's "" is ignored and no policy is made.
+	m, err = mock.Run(runOptions(), func(ctx *pulumi.Context) error {
+		args := validChatArgs("dev")
+		args.RedisTLS, args.RedisAuthSecretARN = false, pulumi.String("")
+		_, err := NewChatBastion(ctx, "chat", args)
+		return err
+	})
+	require.NoError(t, err)
+	assert.Empty(t, m.ByType("aws:iam/rolePolicy:RolePolicy"))
+	assert.Contains(t, userData(t, m.One(t, ltType)), "REDIS_AUTH_SECRET_ARN=\n")
+
+	_, err = mock.Run(runOptions(), func(ctx *pulumi.Context) error {
+		args := validChatArgs("dev")
+		args.RedisAuthSecretARN = pulumi.String("")
+		_, err := NewChatBastion(ctx, "chat", args)
+		return err
+	})
+	assert.ErrorContains(t, err, `chat bastion "chat": wiring: RedisAuthSecretARN resolved to "" while RedisTLS is true`)
+}
+
+// TestNewChatBastionTags: the caller's tags reach the server, its root volume and its network interface,
+// and the instance resource carries the same set, so state matches what the launch tagged.
+func TestNewChatBastionTags(t *testing.T) {
+	t.Parallel()
+	tags := map[string]string{"Team": "chat", "CostCenter": "cc-7"}
+	m, err := mock.Run(runOptions(), func(ctx *pulumi.Context) error {
+		args := validChatArgs("prod")
+		args.Tags = tags
+		_, err := NewChatBastion(ctx, "chat", args)
+		return err
+	})
+	require.NoError(t, err)
+	checkComponentInvariants(t, m, chatBastionType, "chat")
+	want := map[string]string{"Name": "chat", "Team": "chat", "CostCenter": "cc-7"}
+	for typ, got := range launchTags(t, m.One(t, ltType)) {
+		assert.Equal(t, want, got, typ)
+	}
+	instance := m.One(t, "aws:ec2/instance:Instance")
+	for k, v := range want {
+		assert.Equal(t, v, instance.Str("tags."+k), k)
+	}
+	assert.Len(t, tags, 2, "the caller's map is not changed")
+}
+
+func TestNewChatBastionInGovCloud(t *testing.T) {
+	t.Parallel()
+	m, err := mock.Run(mock.Options{Config: map[string]string{"aws:region": "us-gov-west-1"}}, func(ctx *pulumi.Context) error {
+		args := validChatArgs("dev")
+		args.Region = "us-gov-west-1"
+		_, err := NewChatBastion(ctx, "chat", args)
+		return err
+	})
+	require.NoError(t, err)
+	assert.Equal(t, "arn:aws-us-gov:iam::aws:policy/AmazonSSMManagedInstanceCore",
+		m.One(t, "aws:iam/rolePolicyAttachment:RolePolicyAttachment").Str("policyArn"))
+}

@@ -2,6 +2,7 @@ package compute
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"strconv"
 	"strings"
 	"testing"
@@ -50,7 +51,58 @@ func checkComponentInvariants(t *testing.T, m *mock.Mocks, componentType, name s
 		assert.True(t, strings.HasPrefix(lt.Str("imageId"), "resolve:ssm:/aws/service/canonical/ubuntu/server/24.04/stable/current/"),
 			"%s: image %q", lt.Name, lt.Str("imageId"))
 		assert.NotEmpty(t, lt.Str("iamInstanceProfile.arn"), "%s: instance profile", lt.Name)
+		// Default tags never reach what a launch creates; the template tags all of it, Name included.
+		specs := launchTags(t, lt)
+		assert.ElementsMatch(t, []string{"instance", "volume", "network-interface"}, keys(specs), lt.Name)
+		for typ, tags := range specs {
+			assert.Equal(t, name, tags["Name"], "%s: %s Name tag", lt.Name, typ)
+		}
 	}
+}
+
+// launchTags returns a launch template's tagSpecifications as resource type -> tags.
+func launchTags(t *testing.T, lt *mock.Resource) map[string]map[string]string {
+	t.Helper()
+	v, ok := lt.Input("tagSpecifications")
+	require.True(t, ok && v.IsArray(), "%s has no tagSpecifications", lt.Name)
+	out := map[string]map[string]string{}
+	for _, spec := range v.ArrayValue() {
+		typ, _ := mock.Lookup(spec, "resourceType")
+		tags, _ := mock.Lookup(spec, "tags")
+		require.True(t, tags.IsObject(), "%s: %s tags", lt.Name, typ.StringValue())
+		m := map[string]string{}
+		for k, tv := range tags.ObjectValue() {
+			m[string(k)] = mock.Unwrap(tv).StringValue()
+		}
+		require.NotContains(t, out, typ.StringValue(), "%s: %s is tagged twice", lt.Name, typ.StringValue())
+		out[typ.StringValue()] = m
+	}
+	return out
+}
+
+func keys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// policyDoc decodes an IAM policy document with one statement per entry.
+type policyDoc struct {
+	Statement []struct {
+		Sid      string
+		Effect   string
+		Action   []string
+		Resource []string
+	}
+}
+
+func parsePolicy(t *testing.T, r *mock.Resource) policyDoc {
+	t.Helper()
+	var doc policyDoc
+	require.NoError(t, json.Unmarshal([]byte(r.Str("policy")), &doc), "%s policy", r.Name)
+	return doc
 }
 
 // worldIngress returns "<port>" for each ingress rule open to 0.0.0.0/0 or ::/0, with its family.

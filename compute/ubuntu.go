@@ -3,7 +3,8 @@
 // Application Load Balancer in front of an Auto Scaling group of Ubuntu API servers in the private subnets.
 //
 // It needs plain settings (football:chat, football:api) and wiring values from the other tiers: VPC and
-// subnet IDs, database and Redis endpoints, the database secret's ARN. It exposes addresses, URLs and
+// subnet IDs, database and Redis endpoints, the ARNs of the database secret and of the Redis AUTH
+// token's secret, and optional tags for what the servers' launches create. It exposes addresses, URLs and
 // security group IDs. It imports nothing from network or data: the stack wires values between components.
 //
 // Every server boots Ubuntu 24.04 LTS from a launch template with IMDSv2 required, an encrypted gp3 root
@@ -20,9 +21,9 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -217,6 +218,53 @@ type serverSpec struct {
 	// a subnet both on the instance and in a template's network interface.
 	securityGroupID pulumi.StringInput
 	nameTag         string
+	// tags go, with Name, on the instance, its volumes and its network interfaces at launch.
+	tags map[string]string
+}
+
+// launchTagTypes are the resources a launch creates that the provider's default tags never reach: EC2
+// applies a template's tagSpecifications to them at launch, and nothing else tags them. (A launch
+// template accepts instance, volume, network-interface and spot-instances-request here.)
+var launchTagTypes = []string{"instance", "volume", "network-interface"}
+
+// serverTags is the caller's tags plus Name. Validation refuses a caller's Name, so neither overrides
+// the other.
+func serverTags(name string, tags map[string]string) pulumi.StringMap {
+	out := pulumi.StringMap{"Name": pulumi.String(name)}
+	for k, v := range tags {
+		out[k] = pulumi.String(v)
+	}
+	return out
+}
+
+// maxServerTags is EC2's limit of 50 tags per resource, less the Name tag.
+const maxServerTags = 49
+
+// tags checks the Tags wiring against EC2's tag rules: at most 50 per resource, keys of 1 to 128
+// characters not starting with "aws:" (reserved for AWS), values of at most 256 characters. Name is the
+// component's own tag.
+func (p *problems) tags(tags map[string]string) {
+	if len(tags) > maxServerTags {
+		p.errs = append(p.errs, fmt.Errorf("wiring: Tags has %d tags; allowed at most %d (EC2 allows 50 per resource, one is Name)", len(tags), maxServerTags))
+	}
+	keys := make([]string, 0, len(tags))
+	for k := range tags {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		switch {
+		case k == "Name":
+			p.errs = append(p.errs, errors.New(`wiring: Tags key "Name" is not allowed; the component names its servers`))
+		case k == "" || utf8.RuneCountInString(k) > 128:
+			p.errs = append(p.errs, fmt.Errorf("wiring: Tags key %q is not allowed; allowed 1..128 characters", k))
+		case strings.HasPrefix(strings.ToLower(k), "aws:"):
+			p.errs = append(p.errs, fmt.Errorf("wiring: Tags key %q is not allowed; the aws: prefix is reserved for AWS", k))
+		}
+		if utf8.RuneCountInString(tags[k]) > 256 {
+			p.errs = append(p.errs, fmt.Errorf("wiring: Tags[%q] value is not allowed; allowed at most 256 characters", k))
+		}
+	}
 }
 
 // newServerTemplate registers a launch template with the settings every server shares: Ubuntu 24.04 by
@@ -251,12 +299,16 @@ func newServerTemplate(ctx *pulumi.Context, name string, s serverSpec, opts ...p
 			},
 		}},
 		UserData: s.userData,
-		TagSpecifications: ec2.LaunchTemplateTagSpecificationArray{
-			&ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String("instance"), Tags: pulumi.StringMap{"Name": pulumi.String(s.nameTag)}},
-			&ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String("volume"), Tags: pulumi.StringMap{"Name": pulumi.String(s.nameTag)}},
-		},
-		Tags: pulumi.StringMap{"Name": pulumi.String(s.nameTag)},
+		Tags:     pulumi.StringMap{"Name": pulumi.String(s.nameTag)},
 	}
+	var specs ec2.LaunchTemplateTagSpecificationArray
+	for _, typ := range launchTagTypes {
+		specs = append(specs, &ec2.LaunchTemplateTagSpecificationArgs{
+			ResourceType: pulumi.String(typ),
+			Tags:         serverTags(s.nameTag, s.tags),
+		})
+	}
+	args.TagSpecifications = specs
 	if s.keyName != "" {
 		args.KeyName = pulumi.String(s.keyName)
 	}
@@ -269,31 +321,4 @@ func newServerTemplate(ctx *pulumi.Context, name string, s serverSpec, opts ...p
 		}}
 	}
 	return ec2.NewLaunchTemplate(ctx, name, args, opts...)
-}
-
-// ec2AssumeRole lets EC2 instances assume a role.
-const ec2AssumeRole = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
-
-// newInstanceRole registers a role for servers with only AmazonSSMManagedInstanceCore attached, so
-// operators reach every server through Session Manager without SSH (FSBP SSM.1), and its instance
-// profile. Callers add what their service needs as inline policies on the returned role.
-func newInstanceRole(ctx *pulumi.Context, name, purpose string, opts ...pulumi.ResourceOption) (*iam.Role, *iam.InstanceProfile, error) {
-	role, err := iam.NewRole(ctx, name+"-role", &iam.RoleArgs{
-		Description:      pulumi.String(purpose),
-		AssumeRolePolicy: pulumi.String(ec2AssumeRole),
-	}, opts...)
-	if err != nil {
-		return nil, nil, err
-	}
-	if _, err := iam.NewRolePolicyAttachment(ctx, name+"-ssm", &iam.RolePolicyAttachmentArgs{
-		Role:      role.Name,
-		PolicyArn: pulumi.String(string(iam.ManagedPolicyAmazonSSMManagedInstanceCore)),
-	}, opts...); err != nil {
-		return nil, nil, err
-	}
-	profile, err := iam.NewInstanceProfile(ctx, name+"-profile", &iam.InstanceProfileArgs{Role: role.Name}, opts...)
-	if err != nil {
-		return nil, nil, err
-	}
-	return role, profile, nil
 }

@@ -11,30 +11,39 @@ import (
 	"text/template"
 )
 
-// apiEnv is what an API server learns at boot, written to /etc/football/api.env.
+// apiEnv is what an API server learns at boot, written to /etc/football/api.env. It holds where secrets
+// are, never a secret: user data is readable by anyone allowed ec2:DescribeLaunchTemplateVersions.
 type apiEnv struct {
 	DBHost, DBName, DBSecretARN string
 	DBPort                      int
 	RedisHost                   string
 	RedisPort                   int
 	RedisTLS                    bool
-	Region                      string
-	AppPort                     int
-	HealthCheckPath             string
+	// RedisAuthSecretARN is the secret holding the Redis AUTH token; "" when Redis has no AUTH.
+	RedisAuthSecretARN string
+	Region             string
+	AppPort            int
+	HealthCheckPath    string
 }
 
 // chatEnv is what the chat server learns at boot, written to /etc/football/chat.env.
 type chatEnv struct {
-	RedisHost  string
-	RedisPort  int
-	RedisTLS   bool
-	APIBaseURL string
-	Region     string
-	ChatPort   int
+	RedisHost string
+	RedisPort int
+	RedisTLS  bool
+	// RedisAuthSecretARN is the secret holding the Redis AUTH token; "" when Redis has no AUTH.
+	RedisAuthSecretARN string
+	APIBaseURL         string
+	Region             string
+	ChatPort           int
 }
 
-// envVar is one line of an env file.
-type envVar struct{ Key, Value string }
+// envVar is one line of an env file. An optional one is written even when empty ("KEY="), so the app
+// always finds the variable and an empty value means "none".
+type envVar struct {
+	Key, Value string
+	Optional   bool
+}
 
 // safeValue is what an env value may contain: host names, ARNs, URLs and numbers. Anything else (spaces,
 // quotes, $, newlines) would need quoting rules that systemd, shells and YAML do not share.
@@ -42,17 +51,21 @@ var safeValue = regexp.MustCompile(`^[A-Za-z0-9._:/@+,=!?&%~#-]+$`)
 
 func (e apiEnv) vars() []envVar {
 	return []envVar{
-		{"DB_HOST", e.DBHost}, {"DB_PORT", strconv.Itoa(e.DBPort)}, {"DB_NAME", e.DBName},
-		{"DB_SECRET_ARN", e.DBSecretARN},
-		{"REDIS_HOST", e.RedisHost}, {"REDIS_PORT", strconv.Itoa(e.RedisPort)}, {"REDIS_TLS", strconv.FormatBool(e.RedisTLS)},
-		{"AWS_REGION", e.Region}, {"APP_PORT", strconv.Itoa(e.AppPort)},
+		{Key: "DB_HOST", Value: e.DBHost}, {Key: "DB_PORT", Value: strconv.Itoa(e.DBPort)}, {Key: "DB_NAME", Value: e.DBName},
+		{Key: "DB_SECRET_ARN", Value: e.DBSecretARN},
+		{Key: "REDIS_HOST", Value: e.RedisHost}, {Key: "REDIS_PORT", Value: strconv.Itoa(e.RedisPort)},
+		{Key: "REDIS_TLS", Value: strconv.FormatBool(e.RedisTLS)},
+		{Key: "REDIS_AUTH_SECRET_ARN", Value: e.RedisAuthSecretARN, Optional: true},
+		{Key: "AWS_REGION", Value: e.Region}, {Key: "APP_PORT", Value: strconv.Itoa(e.AppPort)},
 	}
 }
 
 func (e chatEnv) vars() []envVar {
 	return []envVar{
-		{"REDIS_HOST", e.RedisHost}, {"REDIS_PORT", strconv.Itoa(e.RedisPort)}, {"REDIS_TLS", strconv.FormatBool(e.RedisTLS)},
-		{"API_BASE_URL", e.APIBaseURL}, {"AWS_REGION", e.Region}, {"CHAT_PORT", strconv.Itoa(e.ChatPort)},
+		{Key: "REDIS_HOST", Value: e.RedisHost}, {Key: "REDIS_PORT", Value: strconv.Itoa(e.RedisPort)},
+		{Key: "REDIS_TLS", Value: strconv.FormatBool(e.RedisTLS)},
+		{Key: "REDIS_AUTH_SECRET_ARN", Value: e.RedisAuthSecretARN, Optional: true},
+		{Key: "API_BASE_URL", Value: e.APIBaseURL}, {Key: "AWS_REGION", Value: e.Region}, {Key: "CHAT_PORT", Value: strconv.Itoa(e.ChatPort)},
 	}
 }
 
@@ -60,6 +73,7 @@ func checkVars(vars []envVar) error {
 	var errs []error
 	for _, v := range vars {
 		switch {
+		case v.Value == "" && v.Optional:
 		case v.Value == "" || (v.Value == "0" && strings.HasSuffix(v.Key, "_PORT")):
 			errs = append(errs, fmt.Errorf("user data: %s is empty; the stack must wire a value", v.Key))
 		case !safeValue.MatchString(v.Value):

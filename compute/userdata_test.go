@@ -19,14 +19,20 @@ func sampleAPIEnv() apiEnv {
 		DBHost: "football-db.cabcdefghijk.ap-northeast-2.rds.amazonaws.com", DBPort: 3306, DBName: "football",
 		DBSecretARN: "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:rds!db-1234-abcdef",
 		RedisHost:   "master.football-redis.abc123.apn2.cache.amazonaws.com", RedisPort: 6379, RedisTLS: true,
-		Region: "ap-northeast-2", AppPort: 8080, HealthCheckPath: "/health",
+		RedisAuthSecretARN: testAuthSecretARN,
+		Region:             "ap-northeast-2", AppPort: 8080, HealthCheckPath: "/health",
 	}
 }
+
+// testAuthSecretARN has the shape of a secret made with a namePrefix: prefix, provider suffix, and the
+// six characters Secrets Manager appends.
+const testAuthSecretARN = "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:football-prod-data-redis-auth-20260101000000000000000001-AbCdEf"
 
 func sampleChatEnv() chatEnv {
 	return chatEnv{
 		RedisHost: "master.football-redis.abc123.apn2.cache.amazonaws.com", RedisPort: 6379, RedisTLS: true,
-		APIBaseURL: "https://football-api-1234567890.ap-northeast-2.elb.amazonaws.com", Region: "ap-northeast-2", ChatPort: 8080,
+		RedisAuthSecretARN: testAuthSecretARN,
+		APIBaseURL:         "https://football-api-1234567890.ap-northeast-2.elb.amazonaws.com", Region: "ap-northeast-2", ChatPort: 8080,
 	}
 }
 
@@ -54,6 +60,7 @@ func TestRenderAPIUserData(t *testing.T) {
 		"      DB_SECRET_ARN=arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:rds!db-1234-abcdef\n",
 		"      REDIS_HOST=master.football-redis.abc123.apn2.cache.amazonaws.com\n",
 		"      REDIS_PORT=6379\n", "      REDIS_TLS=true\n", "      AWS_REGION=ap-northeast-2\n", "      APP_PORT=8080\n",
+		"      REDIS_AUTH_SECRET_ARN=" + testAuthSecretARN + "\n",
 		"  - path: /etc/football/api.env\n    owner: root:root\n    permissions: '0640'\n",
 		"EnvironmentFile=/etc/football/api.env",
 		"--port ${APP_PORT} --health /health",
@@ -71,7 +78,7 @@ func TestRenderChatUserData(t *testing.T) {
 	for _, line := range []string{
 		"      REDIS_HOST=master.football-redis.abc123.apn2.cache.amazonaws.com\n", "      REDIS_PORT=6379\n",
 		"      REDIS_TLS=true\n", "      API_BASE_URL=https://football-api-1234567890.ap-northeast-2.elb.amazonaws.com\n",
-		"      CHAT_PORT=8080\n",
+		"      CHAT_PORT=8080\n", "      REDIS_AUTH_SECRET_ARN=" + testAuthSecretARN + "\n",
 		"  - path: /etc/football/chat.env\n    owner: root:root\n    permissions: '0640'\n",
 		"--port ${CHAT_PORT}", "football-chat.service",
 	} {
@@ -98,6 +105,29 @@ func TestRenderUserDataRefusesUnsafeValues(t *testing.T) {
 	c.APIBaseURL = "http://x/$(reboot)"
 	_, err = renderChatUserData(c)
 	assert.ErrorContains(t, err, "API_BASE_URL")
+}
+
+// TestUserDataWithoutRedisAuth: without Redis AUTH the variable is still written, empty, while an empty
+// required value is still refused.
+func TestUserDataWithoutRedisAuth(t *testing.T) {
+	t.Parallel()
+	e := sampleAPIEnv()
+	e.RedisAuthSecretARN = ""
+	got, err := renderAPIUserData(e)
+	require.NoError(t, err)
+	assert.Contains(t, got, "      REDIS_TLS=true\n      REDIS_AUTH_SECRET_ARN=\n      AWS_REGION=")
+	c := sampleChatEnv()
+	c.RedisAuthSecretARN = ""
+	got, err = renderChatUserData(c)
+	require.NoError(t, err)
+	assert.Contains(t, got, "      REDIS_AUTH_SECRET_ARN=\n")
+
+	e.DBSecretARN = ""
+	_, err = renderAPIUserData(e)
+	assert.ErrorContains(t, err, "user data: DB_SECRET_ARN is empty")
+	c.RedisAuthSecretARN = "arn:aws:secretsmanager:x secret"
+	_, err = renderChatUserData(c)
+	assert.ErrorContains(t, err, `user data: REDIS_AUTH_SECRET_ARN "arn:aws:secretsmanager:x secret" is not allowed`)
 }
 
 // TestUserDataParses reads the user data as cloud-init would (YAML) and checks the files it writes, so

@@ -4,8 +4,9 @@
 //
 // It needs plain settings (football:data, with the profile and region set by the stack) and wiring values:
 // the VPC ID, the data subnet IDs, the client security group IDs and, optionally, a Redis AUTH token. It
-// exposes endpoints, ports, the Secrets Manager ARN of the database's master password and the AUTH token
-// (secret). It imports nothing from network or compute: the stack wires values between components.
+// exposes endpoints, ports, the Secrets Manager ARNs of the database's master password and of the AUTH
+// token, and the AUTH token itself (secret). It imports nothing from network or compute: the stack wires
+// values between components.
 package data
 
 import (
@@ -127,6 +128,9 @@ type DataTier struct {
 	RedisTLS bool
 	// RedisAuthToken is the AUTH token (secret); "" when transit encryption is off.
 	RedisAuthToken pulumi.StringOutput
+	// RedisAuthSecretARN is the Secrets Manager secret whose string is the AUTH token, for the servers to
+	// read at start-up; "" when transit encryption is off (no AUTH).
+	RedisAuthSecretARN pulumi.StringOutput
 }
 
 var (
@@ -180,6 +184,7 @@ func NewDataTier(ctx *pulumi.Context, name string, args *DataTierArgs, opts ...p
 		"redisPort":            tier.RedisPort,
 		"redisTls":             pulumi.Bool(tier.RedisTLS),
 		"redisAuthToken":       tier.RedisAuthToken,
+		"redisAuthSecretArn":   tier.RedisAuthSecretARN,
 	}); err != nil {
 		return nil, err
 	}

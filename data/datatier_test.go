@@ -28,6 +28,8 @@ const (
 	typeRGParams  = "aws:elasticache/parameterGroup:ParameterGroup"
 	typeRGSubnets = "aws:elasticache/subnetGroup:SubnetGroup"
 	typePassword  = "random:index/randomPassword:RandomPassword"
+	typeSecret    = "aws:secretsmanager/secret:Secret"
+	typeSecretVer = "aws:secretsmanager/secretVersion:SecretVersion"
 )
 
 var clients = []string{apiSG, chatSG}
@@ -106,6 +108,20 @@ func params(t *testing.T, r *mock.Resource) map[string]string {
 		name, _ := mock.Lookup(p, "name")
 		value, _ := mock.Lookup(p, "value")
 		out[name.StringValue()] = value.StringValue()
+	}
+	return out
+}
+
+// applyMethods returns a parameter group's parameters as name -> applyMethod.
+func applyMethods(t *testing.T, r *mock.Resource) map[string]string {
+	t.Helper()
+	v, ok := r.Input("parameters")
+	require.True(t, ok, "%s has no parameters", r.Name)
+	out := map[string]string{}
+	for _, p := range v.ArrayValue() {
+		name, _ := mock.Lookup(p, "name")
+		method, _ := mock.Lookup(p, "applyMethod")
+		out[name.StringValue()] = method.StringValue()
 	}
 	return out
 }
@@ -211,7 +227,7 @@ func TestNewDataTierProfiles(t *testing.T) {
 			}
 			assert.Equal(t, w.retain, byName(t, m, typeSG, "data-db-sg").RetainOnDelete)
 			assert.False(t, byName(t, m, typeSG, "data-redis-sg").RetainOnDelete)
-			assert.False(t, m.One(t, typeRG).Protect)
+			assert.Equal(t, w.protect, m.One(t, typeRG).Protect, "pulumi protect on the replication group follows the profile")
 
 			// The instance uses the tier's own subnet group and parameter group, by their AWS names.
 			assert.Equal(t, m.One(t, typeDBSubnets).Outputs["name"].StringValue(), db.Str("dbSubnetGroupName"))
@@ -219,8 +235,14 @@ func TestNewDataTierProfiles(t *testing.T) {
 			assert.Equal(t, []string{"subnet-0aaa", "subnet-0bbb", "subnet-0ccc"}, m.One(t, typeDBSubnets).Strs("subnetIds"))
 			assert.Equal(t, []string{"subnet-0aaa", "subnet-0bbb", "subnet-0ccc"}, m.One(t, typeRGSubnets).Strs("subnetIds"))
 
+			assert.True(t, flag(t, db, "allowMajorVersionUpgrade"), "a configured major version change must be accepted by RDS")
+
 			dbp := m.One(t, typeDBParams)
 			assert.Equal(t, "mysql8.4", dbp.Str("family"))
+			assert.Equal(t, map[string]string{
+				"character_set_server": "immediate", "collation_server": "immediate", "require_secure_transport": "immediate",
+				"slow_query_log": "immediate", "long_query_time": "immediate", "log_output": "immediate",
+			}, applyMethods(t, dbp), "dynamic parameters apply at once; RDS never reboots for pending-reboot ones")
 			assert.Equal(t, "utf8mb4", params(t, dbp)["character_set_server"])
 			assert.Equal(t, "utf8mb4_unicode_ci", params(t, dbp)["collation_server"])
 
@@ -421,6 +443,7 @@ func TestEngines(t *testing.T) {
 			assert.Equal(t, tc.family, dbp.Str("family"))
 			for k, v := range tc.params {
 				assert.Equal(t, v, params(t, dbp)[k], k)
+				assert.Equal(t, "immediate", applyMethods(t, dbp)[k], k)
 			}
 			rg := m.One(t, typeRG)
 			assert.Equal(t, tc.cacheEngine, rg.Str("engine"))
@@ -529,6 +552,9 @@ func TestAuthTokenFromArgs(t *testing.T) {
 	assert.True(t, isSecret(rg.Inputs["authToken"]))
 	assert.Equal(t, given, token)
 	assert.True(t, secret)
+	version := m.One(t, typeSecretVer)
+	assert.Equal(t, given, version.Str("secretString"), "the secret delivers the given token")
+	assert.True(t, isSecret(version.Inputs["secretString"]))
 
 	// A bad token fails the deployment when it resolves, without revealing it.
 	bad := validArgs("dev")
@@ -547,9 +573,11 @@ func TestTransitEncryptionOffInDev(t *testing.T) {
 	args.Redis.TransitEncryption = &off
 	var tls bool
 	var token any
+	var secretARN string
 	m, err := deploy(t, args, func(tier *DataTier) {
 		tls = tier.RedisTLS
 		token, _, _ = mock.AwaitValue(tier.RedisAuthToken)
+		secretARN = mock.Await[string](t, tier.RedisAuthSecretARN)
 	})
 	require.NoError(t, err)
 	assert.False(t, tls)
@@ -560,6 +588,9 @@ func TestTransitEncryptionOffInDev(t *testing.T) {
 	_, set := rg.Input("authToken")
 	assert.False(t, set)
 	assert.True(t, flag(t, rg, "atRestEncryptionEnabled"), "at-rest encryption stays on")
+	assert.Equal(t, "", secretARN, "no AUTH, no secret to read")
+	assert.Empty(t, m.ByType(typeSecret))
+	assert.Empty(t, m.ByType(typeSecretVer))
 }
 
 // TestChildren: every resource the tier makes is parented to it (so a second tier never collides and
@@ -575,8 +606,8 @@ func TestChildren(t *testing.T) {
 			tier := m.One(t, dataTierType)
 			custom := m.Custom()
 			// Per service: security group, subnet group, parameter group, the service, one rule per client;
-			// plus the generated AUTH token.
-			require.Len(t, custom, 2*(4+len(clients))+1)
+			// plus the generated AUTH token and the secret (and its version) that delivers it.
+			require.Len(t, custom, 2*(4+len(clients))+3)
 			for _, r := range custom {
 				assert.Equal(t, tier.URN, r.Parent, "%s %s must be parented to the tier", r.Type, r.Name)
 				assert.True(t, strings.HasPrefix(r.Name, "data-"), "%s %s must be named after the tier", r.Type, r.Name)
@@ -605,4 +636,70 @@ func TestSettingsAreCopied(t *testing.T) {
 	assert.Equal(t, before.Settings, args.Settings)
 	assert.Nil(t, args.DB.MultiAZ)
 	assert.Equal(t, 2, replicas)
+}
+
+// TestRedisAuthSecret: with transit encryption the AUTH token is delivered through a Secrets Manager
+// secret of the tier (never through user data), whose ARN is an output of the tier.
+func TestRedisAuthSecret(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		profile string
+		window  int
+	}{{"dev", 0}, {"prod", 30}} {
+		t.Run(tc.profile, func(t *testing.T) {
+			t.Parallel()
+			var arn string
+			var token any
+			m, err := deploy(t, validArgs(tc.profile), func(tier *DataTier) {
+				arn = mock.Await[string](t, tier.RedisAuthSecretARN)
+				token, _, _ = mock.AwaitValue(tier.RedisAuthToken)
+			})
+			require.NoError(t, err)
+			tier := m.One(t, dataTierType)
+			secret, version := m.One(t, typeSecret), m.One(t, typeSecretVer)
+			for _, r := range []*mock.Resource{secret, version} {
+				assert.Equal(t, tier.URN, r.Parent, "%s must be parented to the tier", r.Name)
+			}
+			assert.Equal(t, "football-test-data-redis-auth-", secret.Str("namePrefix"), "a prefix, so a secret pending deletion never blocks a new one")
+			_, named := secret.Input("name")
+			assert.False(t, named)
+			assert.Equal(t, tc.window, num(t, secret, "recoveryWindowInDays"))
+			assert.NotEmpty(t, secret.Str("description"))
+
+			assert.Equal(t, outputStr(t, secret, "arn"), arn)
+			assert.Regexp(t, `^arn:aws:secretsmanager:`+region+`:`+mock.Account+`:secret:football-test-data-redis-auth-`, arn)
+			assert.Equal(t, secret.ID, version.Str("secretId"))
+			assert.Equal(t, token, version.Str("secretString"), "the secret's string is the AUTH token itself")
+			assert.Equal(t, mock.Unwrap(m.One(t, typeRG).Inputs["authToken"]).StringValue(), version.Str("secretString"))
+			assert.True(t, isSecret(version.Inputs["secretString"]), "the token stays a secret in state")
+		})
+	}
+}
+
+func outputStr(t *testing.T, r *mock.Resource, path string) string {
+	t.Helper()
+	v, ok := r.Output(path)
+	require.True(t, ok && v.IsString(), "%s %s has no output %s", r.Type, r.Name, path)
+	return v.StringValue()
+}
+
+// TestStorageAutoscalingOff: a ceiling equal to the allocation is sent as 0, which switches autoscaling
+// off; RDS refuses a ceiling that is not at least 10% above the allocation.
+func TestStorageAutoscalingOff(t *testing.T) {
+	t.Parallel()
+	args := validArgs("dev")
+	args.DB.AllocatedStorage, args.DB.MaxAllocatedStorage = 40, 40
+	db := mustDeploy(t, args).One(t, typeDB)
+	assert.Equal(t, 40, num(t, db, "allocatedStorage"))
+	assert.Equal(t, 0, num(t, db, "maxAllocatedStorage"))
+
+	args = validArgs("dev")
+	args.DB.AllocatedStorage, args.DB.MaxAllocatedStorage = 100, 110
+	assert.Equal(t, 110, num(t, mustDeploy(t, args).One(t, typeDB), "maxAllocatedStorage"), "exactly 10% above is allowed")
+}
+
+func TestParameterApplyMethod(t *testing.T) {
+	t.Parallel()
+	assert.Equal(t, "pending-reboot", dbParameter{name: "performance_schema", value: "1", static: true}.applyMethod())
+	assert.Equal(t, "immediate", dbParameter{name: "long_query_time", value: "1"}.applyMethod())
 }

@@ -33,7 +33,7 @@ type DBSettings struct {
 	// AllocatedStorage is the initial gp3 storage in GiB. Optional; default 20; allowed 20..65536.
 	AllocatedStorage int `json:"allocatedStorage,omitempty"`
 	// MaxAllocatedStorage is the storage autoscaling ceiling in GiB. Optional; default dev 50, prod 200;
-	// allowed allocatedStorage..65536 (equal to allocatedStorage means no autoscaling).
+	// allowed equal to allocatedStorage (no autoscaling), or at least 10% above it (RDS's rule) up to 65536.
 	MaxAllocatedStorage int `json:"maxAllocatedStorage,omitempty"`
 	// Port is the database port. Optional; default 3306 for mysql, 5432 for postgres; allowed 1150..65535.
 	Port int `json:"port,omitempty"`
@@ -159,8 +159,9 @@ func (s DBSettings) validate(p *problems, prod bool) {
 	if s.AllocatedStorage < 20 || s.AllocatedStorage > 65536 {
 		p.fail("db.allocatedStorage", s.AllocatedStorage, "allowed 20..65536 (GiB of gp3)")
 	}
-	if s.MaxAllocatedStorage < s.AllocatedStorage || s.MaxAllocatedStorage > 65536 {
-		p.fail("db.maxAllocatedStorage", s.MaxAllocatedStorage, fmt.Sprintf("allowed db.allocatedStorage (%d)..65536; the autoscaling ceiling cannot be below the allocation", s.AllocatedStorage))
+	if floor := minAutoscalingCeiling(s.AllocatedStorage); s.MaxAllocatedStorage != s.AllocatedStorage &&
+		(s.MaxAllocatedStorage < floor || s.MaxAllocatedStorage > 65536) {
+		p.fail("db.maxAllocatedStorage", s.MaxAllocatedStorage, fmt.Sprintf("allowed %d (db.allocatedStorage: no autoscaling) or %d..65536; RDS wants the autoscaling ceiling at least 10%% above the allocation", s.AllocatedStorage, floor))
 	}
 	// An unknown engine has no default port; its own message says enough.
 	if (s.Port < 1150 || s.Port > 65535) && (knownEngine || s.Port != 0) {
@@ -193,6 +194,12 @@ func (s DBSettings) validate(p *problems, prod bool) {
 	checkWindows(p, "db.backupWindow", s.BackupWindow, "db.maintenanceWindow", s.MaintenanceWindow, 30)
 }
 
+// minAutoscalingCeiling is the smallest storage autoscaling ceiling RDS accepts for an allocation: "at
+// least 10% greater than the current allocated storage", else CreateDBInstance fails with "Invalid max
+// storage size" (RDS User Guide, "Managing capacity automatically with Amazon RDS storage autoscaling").
+// The provider's own doc (">= allocatedStorage") is looser than AWS.
+func minAutoscalingCeiling(allocated int) int { return (allocated*11 + 9) / 10 }
+
 // performanceInsightsSupported reports whether RDS offers Performance Insights for the engine on the
 // class. AWS lists db.t2, db.t3 and db.t4g micro and small as unsupported for MySQL and MariaDB, with no
 // such restriction for PostgreSQL ("Amazon RDS DB engine, Region, and instance class support for Database
@@ -212,37 +219,56 @@ func dbFamily(engine, version string) string {
 	return "postgres" + strings.SplitN(version, ".", 2)[0]
 }
 
-// dbParameters are the engine settings the project relies on. Every one is applied "pending-reboot":
-// that method is accepted for static and dynamic parameters alike, and a change waits for the next reboot
-// (prod: the maintenance window) instead of landing mid-day.
+// dbParameter is one engine setting. Static parameters only take effect after a reboot and must be
+// applied "pending-reboot"; dynamic ones are applied "immediate", so a change reaches the running
+// database at once. "pending-reboot" on a dynamic parameter would be accepted but would leave the change
+// waiting for a manual reboot: RDS never reboots for pending parameter changes, not even in the
+// maintenance window (RDS User Guide, "Modifying parameters in a DB parameter group"; the CloudFormation
+// RDS handler maps dynamic to immediate and static to pending-reboot the same way).
+type dbParameter struct {
+	name, value string
+	static      bool
+}
+
+// dbParameters are the engine settings the project relies on. All of them are dynamic in mysql8.4 and
+// postgres17 (the RDS docs say require_secure_transport and rds.force_ssl need no reboot).
+//
+// Changing only the apply method of a parameter that AWS already stores is ignored by AWS and shows as
+// a perpetual diff in the provider (terraform-provider-aws #36419, #24737): change a method together with
+// its value.
 func dbParameters(engine string) rds.ParameterGroupParameterArray {
-	var kv [][2]string
+	var params []dbParameter
 	if engine == engineMySQL {
-		kv = [][2]string{
+		params = []dbParameter{
 			// Korean (and emoji) text needs 4-byte UTF-8; unicode_ci sorts Hangul by code point, as players expect.
-			{"character_set_server", "utf8mb4"},
-			{"collation_server", "utf8mb4_unicode_ci"},
-			// Refuse unencrypted connections (FSBP asks for encryption in transit everywhere).
-			{"require_secure_transport", "1"},
+			{name: "character_set_server", value: "utf8mb4"},
+			{name: "collation_server", value: "utf8mb4_unicode_ci"},
+			// Refuse unencrypted connections (FSBP asks for encryption in transit everywhere). RDS for MySQL
+			// instances store 1/0 (clusters use ON/OFF); 1 avoids a diff against what AWS reports.
+			{name: "require_secure_transport", value: "1"},
 			// The slowquery export needs the slow log on and written to a file, not a table.
-			{"slow_query_log", "1"},
-			{"long_query_time", "1"},
-			{"log_output", "FILE"},
+			{name: "slow_query_log", value: "1"},
+			{name: "long_query_time", value: "1"},
+			{name: "log_output", value: "FILE"},
 		}
 	} else {
-		kv = [][2]string{
+		params = []dbParameter{
 			// Refuse unencrypted connections (the default from PostgreSQL 15 on RDS; pinned so it stays).
-			{"rds.force_ssl", "1"},
+			{name: "rds.force_ssl", value: "1"},
 		}
 	}
 	var out rds.ParameterGroupParameterArray
-	for _, p := range kv {
+	for _, p := range params {
 		out = append(out, rds.ParameterGroupParameterArgs{
-			Name: pulumi.String(p[0]), Value: pulumi.String(p[1]), ApplyMethod: pulumi.String("pending-reboot"),
+			Name: pulumi.String(p.name), Value: pulumi.String(p.value), ApplyMethod: pulumi.String(p.applyMethod()),
 		})
 	}
 	return out
 }
+
+// applyMethod is "pending-reboot" for a static parameter (RDS refuses "immediate" for it) and
+// "immediate" for a dynamic one.
+func (p dbParameter) applyMethod() string { return pick(p.static, "pending-reboot", "immediate") }
 
 // dbLogExports are the CloudWatch Logs exports per engine: MySQL's error and slow query logs (the general
 // log is too loud and costly for production), PostgreSQL's server and upgrade logs (FSBP RDS.36).
@@ -314,17 +340,22 @@ func (tier *DataTier) database(ctx *pulumi.Context, name, base string, a DataTie
 		Identifier:    pulumi.String(identifier),
 		Engine:        pulumi.String(s.Engine),
 		EngineVersion: pulumi.String(s.EngineVersion),
+		// Validation allows postgres 16 and 17, so changing db.engineVersion from 16 to 17 is a supported
+		// config change; ModifyDBInstance refuses a new major version unless this flag is set. It allows
+		// nothing by itself: the version only moves when the config does.
+		AllowMajorVersionUpgrade: pulumi.Bool(true),
 		// Without this, RDS silently enrols a major version past its standard support in paid Extended
 		// Support; disabled, RDS upgrades it instead.
 		EngineLifecycleSupport: pulumi.String("open-source-rds-extended-support-disabled"),
 		InstanceClass:          pulumi.String(s.InstanceClass),
 		AllocatedStorage:       pulumi.Int(s.AllocatedStorage),
-		MaxAllocatedStorage:    pulumi.Int(s.MaxAllocatedStorage),
-		StorageType:            pulumi.String("gp3"),
-		StorageEncrypted:       pulumi.Bool(true), // FSBP RDS.3; can only be chosen at creation
-		Port:                   pulumi.Int(s.Port),
-		DbName:                 pulumi.String(s.DBName),
-		Username:               pulumi.String(s.Username),
+		// 0 switches storage autoscaling off explicitly; RDS refuses a ceiling equal to the allocation.
+		MaxAllocatedStorage: pulumi.Int(pick(s.MaxAllocatedStorage == s.AllocatedStorage, 0, s.MaxAllocatedStorage)),
+		StorageType:         pulumi.String("gp3"),
+		StorageEncrypted:    pulumi.Bool(true), // FSBP RDS.3; can only be chosen at creation
+		Port:                pulumi.Int(s.Port),
+		DbName:              pulumi.String(s.DBName),
+		Username:            pulumi.String(s.Username),
 		// RDS generates the master password and keeps it in Secrets Manager (and rotates it), so it never
 		// appears in config, code or Pulumi state.
 		ManageMasterUserPassword: pulumi.Bool(true),
@@ -402,9 +433,9 @@ func clientIngress(ctx *pulumi.Context, prefix string, sgID pulumi.IDOutput, cli
 	return nil
 }
 
-// pick returns a in prod, b otherwise.
-func pick[T any](prod bool, a, b T) T {
-	if prod {
+// pick returns a when cond holds (mostly: in prod), b otherwise.
+func pick[T any](cond bool, a, b T) T {
+	if cond {
 		return a
 	}
 	return b

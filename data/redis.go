@@ -9,6 +9,7 @@ import (
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/elasticache"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/secretsmanager"
 	"github.com/pulumi/pulumi-random/sdk/v4/go/random"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -65,6 +66,10 @@ type RedisSettings struct {
 	// minutes. Optional; default Wednesday 04:30-05:30 local time (tue:19:30-tue:20:30 in Seoul), a
 	// different night from the database's.
 	MaintenanceWindow string `json:"maintenanceWindow,omitempty"`
+	// Protect sets Pulumi's protect option on the replication group, so neither `pulumi destroy` nor a
+	// replacement can delete the cache's data without first turning it off. Optional; default dev false,
+	// prod true.
+	Protect *bool `json:"protect,omitempty"`
 }
 
 func (s RedisSettings) withDefaults(prod bool, offset int) RedisSettings {
@@ -86,6 +91,7 @@ func (s RedisSettings) withDefaults(prod bool, offset int) RedisSettings {
 	s.TransitEncryption = orDefault(s.TransitEncryption, true)
 	s.SnapshotRetentionDays = orDefault(s.SnapshotRetentionDays, pick(prod, 7, 0))
 	s.ApplyImmediately = orDefault(s.ApplyImmediately, !prod)
+	s.Protect = orDefault(s.Protect, prod)
 	if s.SnapshotWindow == "" {
 		s.SnapshotWindow = dailyWindow(redisSnapshotLocal, offset)
 	}
@@ -97,7 +103,7 @@ func (s RedisSettings) withDefaults(prod bool, offset int) RedisSettings {
 
 func (s RedisSettings) defaulted() bool {
 	return s.Replicas != nil && s.AutomaticFailover != nil && s.MultiAZ != nil && s.TransitEncryption != nil &&
-		s.SnapshotRetentionDays != nil && s.ApplyImmediately != nil && (s.Shards != nil || !s.ClusterMode)
+		s.SnapshotRetentionDays != nil && s.ApplyImmediately != nil && s.Protect != nil && (s.Shards != nil || !s.ClusterMode)
 }
 
 var (
@@ -195,7 +201,7 @@ func ValidateAuthToken(token string) error {
 }
 
 // cache registers the replication group with its security group, subnet group, parameter group and,
-// when needed, a generated AUTH token.
+// with transit encryption, its AUTH token (generated unless given) and the secret that delivers it.
 func (tier *DataTier) cache(ctx *pulumi.Context, name, base string, a DataTierArgs, subnets pulumi.StringArrayOutput) error {
 	s := a.Redis
 	prod := a.Profile == profileProd
@@ -259,6 +265,12 @@ func (tier *DataTier) cache(ctx *pulumi.Context, name, base string, a DataTierAr
 		}
 		token = pulumi.ToSecret(token).(pulumi.StringOutput)
 	}
+	secretARN := pulumi.String("").ToStringOutput()
+	if transit {
+		if secretARN, err = authSecret(ctx, name, base, prod, token, child); err != nil {
+			return err
+		}
+	}
 
 	replicas := *s.Replicas
 	id := physicalID(base, "redis", 40)
@@ -300,7 +312,11 @@ func (tier *DataTier) cache(ctx *pulumi.Context, name, base string, a DataTierAr
 		args.ClusterMode = pulumi.String("disabled")
 		args.NumCacheClusters = pulumi.Int(1 + replicas)
 	}
-	rg, err := elasticache.NewReplicationGroup(ctx, name+"-redis", args, child)
+	groupOpts := []pulumi.ResourceOption{child}
+	if *s.Protect {
+		groupOpts = append(groupOpts, pulumi.Protect(true))
+	}
+	rg, err := elasticache.NewReplicationGroup(ctx, name+"-redis", args, groupOpts...)
 	if err != nil {
 		return err
 	}
@@ -315,5 +331,34 @@ func (tier *DataTier) cache(ctx *pulumi.Context, name, base string, a DataTierAr
 	}
 	tier.RedisPort = rg.Port.Elem()
 	tier.RedisAuthToken = token
+	tier.RedisAuthSecretARN = secretARN
 	return nil
+}
+
+// authSecret stores the AUTH token in Secrets Manager, where servers read it at start-up with their
+// instance role. The token must not travel in user data: anyone allowed ec2:DescribeLaunchTemplateVersions
+// or ec2:DescribeInstanceAttribute can read that. It is encrypted with the account's aws/secretsmanager
+// key, which needs no extra KMS grant for readers in the account.
+//
+// A deleted secret keeps its name for the recovery window, so the name is a prefix plus a provider-made
+// suffix: a replacement or a re-created stack never collides with a secret still pending deletion. Dev
+// deletes at once (window 0); prod keeps 30 days, the maximum and the API's default, so a mistaken
+// deletion can be undone with RestoreSecret.
+func authSecret(ctx *pulumi.Context, name, base string, prod bool, token pulumi.StringOutput, opts ...pulumi.ResourceOption) (pulumi.StringOutput, error) {
+	secret, err := secretsmanager.NewSecret(ctx, name+"-redis-auth-secret", &secretsmanager.SecretArgs{
+		NamePrefix:           pulumi.String(base + "-redis-auth-"),
+		Description:          pulumi.String("football data tier: Redis AUTH token (read by the API and chat servers)"),
+		RecoveryWindowInDays: pulumi.Int(pick(prod, 30, 0)),
+	}, opts...)
+	if err != nil {
+		return pulumi.StringOutput{}, err
+	}
+	// The provider keeps secretString secret in state on its own; the token is a secret output anyway.
+	if _, err := secretsmanager.NewSecretVersion(ctx, name+"-redis-auth-value", &secretsmanager.SecretVersionArgs{
+		SecretId:     secret.ID(),
+		SecretString: token,
+	}, opts...); err != nil {
+		return pulumi.StringOutput{}, err
+	}
+	return secret.Arn, nil
 }

@@ -72,7 +72,13 @@ func TestValidationRegistersNothing(t *testing.T) {
 		{"prod snapshot retention", "prod", func(a *DataTierArgs) { a.Redis.SnapshotRetentionDays = ptr(0) },
 			"football:data.redis.snapshotRetentionDays: 0 is not allowed; prod keeps at least 1 daily snapshot (FSBP ElastiCache.1); allowed 1..35"},
 		{"storage ceiling", "dev", func(a *DataTierArgs) { a.DB.AllocatedStorage, a.DB.MaxAllocatedStorage = 100, 50 },
-			"football:data.db.maxAllocatedStorage: 50 is not allowed; allowed db.allocatedStorage (100)..65536; the autoscaling ceiling cannot be below the allocation"},
+			"football:data.db.maxAllocatedStorage: 50 is not allowed; allowed 100 (db.allocatedStorage: no autoscaling) or 110..65536; RDS wants the autoscaling ceiling at least 10% above the allocation"},
+		{"storage ceiling under 10% above", "dev", func(a *DataTierArgs) { a.DB.AllocatedStorage, a.DB.MaxAllocatedStorage = 100, 109 },
+			"football:data.db.maxAllocatedStorage: 109 is not allowed; allowed 100 (db.allocatedStorage: no autoscaling) or 110..65536"},
+		{"storage ceiling rounds up", "dev", func(a *DataTierArgs) { a.DB.AllocatedStorage, a.DB.MaxAllocatedStorage = 21, 23 },
+			"football:data.db.maxAllocatedStorage: 23 is not allowed; allowed 21 (db.allocatedStorage: no autoscaling) or 24..65536"},
+		{"storage ceiling too large", "dev", func(a *DataTierArgs) { a.DB.MaxAllocatedStorage = 70000 },
+			"football:data.db.maxAllocatedStorage: 70000 is not allowed"},
 		{"storage floor", "dev", func(a *DataTierArgs) { a.DB.AllocatedStorage = 10 },
 			"football:data.db.allocatedStorage: 10 is not allowed; allowed 20..65536 (GiB of gp3)"},
 		{"backup retention", "dev", func(a *DataTierArgs) { a.DB.BackupRetentionDays = ptr(36) },
@@ -329,7 +335,7 @@ func TestSettingsJSON(t *testing.T) {
 		"redis": {"engine": "valkey", "engineVersion": "8.1", "nodeType": "cache.t4g.small", "clusterMode": true,
 		          "shards": 2, "replicas": 1, "automaticFailover": true, "multiAz": true, "transitEncryption": true,
 		          "snapshotRetentionDays": 3, "applyImmediately": false, "snapshotWindow": "17:00-18:00",
-		          "maintenanceWindow": "tue:19:30-tue:20:30"}
+		          "maintenanceWindow": "tue:19:30-tue:20:30", "protect": true}
 	}`
 	dec := json.NewDecoder(strings.NewReader(raw))
 	dec.DisallowUnknownFields()

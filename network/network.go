@@ -206,6 +206,9 @@ type NetworkArgs struct {
 	Settings
 	// NATImage is the AMI (or "resolve:ssm:" parameter) for the NAT instance. Required when NAT is "instance".
 	NATImage string
+	// Tags go on the NAT instance's volume and network interface, which the provider's default tags do
+	// not reach. Optional.
+	Tags map[string]string
 }
 
 // Network is the VPC of one stack.
@@ -437,7 +440,8 @@ func (n *Network) natInstance(ctx *pulumi.Context, name string, a NetworkArgs, p
 				Encrypted: pulumi.String("true"), DeleteOnTermination: pulumi.String("true"),
 			},
 		}},
-		UserData: pulumi.String(natUserData(a.CIDR)),
+		UserData:          pulumi.String(natUserData(a.CIDR)),
+		TagSpecifications: natTagSpecs(name, a.Tags),
 	}, child)
 	if err != nil {
 		return pulumi.StringOutput{}, err
@@ -474,6 +478,19 @@ func (n *Network) natInstance(ctx *pulumi.Context, name string, a NetworkArgs, p
 		}
 	}
 	return eip.PublicIp, nil
+}
+
+// natTagSpecs tags what the NAT instance's launch creates besides the instance itself.
+func natTagSpecs(name string, tags map[string]string) ec2.LaunchTemplateTagSpecificationArray {
+	all := pulumi.StringMap{"Name": pulumi.String(name + "-nat")}
+	for k, v := range tags {
+		all[k] = pulumi.String(v)
+	}
+	var specs ec2.LaunchTemplateTagSpecificationArray
+	for _, kind := range []string{"volume", "network-interface"} {
+		specs = append(specs, &ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String(kind), Tags: all})
+	}
+	return specs
 }
 
 // natUserData turns an Ubuntu instance into a NAT: forwarding on, and traffic from the VPC masqueraded

@@ -46,7 +46,7 @@ func Deploy(ctx *pulumi.Context, keys []string) (pulumi.Map, error) {
 		}
 	}
 
-	net, err := network.NewNetwork(ctx, "net", &network.NetworkArgs{Settings: cfg.Network, NATImage: natImage})
+	net, err := network.NewNetwork(ctx, "net", &network.NetworkArgs{Settings: cfg.Network, NATImage: natImage, Tags: cfg.DefaultTags})
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +91,11 @@ func Deploy(ctx *pulumi.Context, keys []string) (pulumi.Map, error) {
 		RedisHost:    db.RedisPrimaryAddress,
 		RedisPort:    db.RedisPort,
 		RedisTLS:     db.RedisTLS,
-		APIBaseURL:   apiURL,
+		// Ignored (and "") when Redis runs without TLS and AUTH.
+		RedisAuthSecretARN: db.RedisAuthSecretARN,
+		APIBaseURL:         apiURL,
+		// The provider's default tags stop at the resources Pulumi creates; launches get them here.
+		Tags: cfg.DefaultTags,
 	})
 	if err != nil {
 		return nil, err
@@ -110,6 +114,8 @@ func Deploy(ctx *pulumi.Context, keys []string) (pulumi.Map, error) {
 		RedisHost:              db.RedisPrimaryAddress,
 		RedisPort:              db.RedisPort,
 		RedisTLS:               db.RedisTLS,
+		RedisAuthSecretARN:     db.RedisAuthSecretARN,
+		Tags:                   cfg.DefaultTags,
 	})
 	if err != nil {
 		return nil, err
@@ -153,6 +159,7 @@ func Deploy(ctx *pulumi.Context, keys []string) (pulumi.Map, error) {
 		"redisReaderEndpoint": db.RedisReaderAddress,
 		"redisPort":           db.RedisPort,
 		"redisTls":            pulumi.Bool(db.RedisTLS),
+		"redisAuthSecretArn":  db.RedisAuthSecretARN,
 	}
 	for k, v := range outputs {
 		ctx.Export(k, v)

@@ -23,7 +23,7 @@ var documentedOutputs = []string{
 	"albDnsName", "albZoneId", "apiUrl", "apiTargetGroupArn", "apiAsgName", "apiSecurityGroupId",
 	"chatUrl", "bastionPublicIp", "bastionInstanceId", "sshProxyJump", "chatSecurityGroupId",
 	"rdsEndpoint", "dbAddress", "dbPort", "dbName", "dbSecretArn",
-	"redisEndpoint", "redisReaderEndpoint", "redisPort", "redisTls",
+	"redisEndpoint", "redisReaderEndpoint", "redisPort", "redisTls", "redisAuthSecretArn",
 }
 
 // TestEveryStackFile plans each Pulumi.<stack>.yaml in the repository, read from disk, and checks the
@@ -123,6 +123,19 @@ func checkWiring(t *testing.T, m *mock.Mocks, outputs map[string]any) {
 	assert.Contains(t, api, fmt.Sprint(outputs["dbPort"]))
 	assert.Contains(t, chat, outputs["redisEndpoint"].(string), "chat user data must carry the Redis endpoint")
 	assert.Contains(t, chat, outputs["albDnsName"].(string), "chat user data must carry the API's address")
+	if outputs["redisTls"] == true {
+		for _, ud := range []string{api, chat} {
+			assert.Contains(t, ud, "REDIS_AUTH_SECRET_ARN="+outputs["redisAuthSecretArn"].(string), "servers find the AUTH token's secret")
+		}
+	}
+	// Instances launched from templates carry the stack's tags (default tags do not reach them).
+	for _, lt := range m.ByType("aws:ec2/launchTemplate:LaunchTemplate") {
+		specs, _ := lt.Input("tagSpecifications")
+		require.True(t, specs.IsArray() && len(specs.ArrayValue()) > 0, "%s has tag specifications", lt.Name)
+		for i := range specs.ArrayValue() {
+			assert.NotEmpty(t, lt.Str(fmt.Sprintf("tagSpecifications[%d].tags.Environment", i)), "%s spec %d carries the stack tags", lt.Name, i)
+		}
+	}
 
 	// The data tier admits exactly the API servers' and the chat server's groups, on its two ports.
 	clients := map[string]bool{outputs["apiSecurityGroupId"].(string): true, outputs["chatSecurityGroupId"].(string): true}
