@@ -2,8 +2,16 @@
 // CLI. It reads Pulumi.yaml and Pulumi.<stack>.yaml, runs the real program under Pulumi's mock engine and
 // prints the resource tree, or with -format json a document shaped like `pulumi preview --json`.
 //
-// Exit codes: 0 planned, 2 unknown stack or invalid configuration (messages on stderr), 1 anything else.
+// Three formats explain the plan (internal/insight): -format mermaid draws the architecture, -format cost
+// prices it per month (prices in internal/insight/prices.json), -format guardrails evaluates the AWS FSBP
+// controls on the planned inputs. -update-readme plans every stack and rewrites the README's generated
+// sections (diagrams, cost, guardrails); `go generate ./...` runs it too.
+//
+// Exit codes: 0 planned, 2 unknown stack or invalid configuration (messages on stderr), 1 a guardrail
+// failed without an exception (-format guardrails), or anything else went wrong.
 package main
+
+//go:generate go run . -dir ../.. -update-readme
 
 import (
 	"errors"
@@ -11,9 +19,18 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 
+	"path/filepath"
+	"strings"
+
+	"github.com/football/football-infra/internal/insight"
 	"github.com/football/football-infra/internal/offline"
+	"github.com/football/football-infra/internal/stackfile"
 )
+
+// formats are the allowed -format values.
+var formats = []string{"text", "json", "mermaid", "cost", "guardrails"}
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
@@ -21,14 +38,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	stack := fs.String("stack", "dev", "stack name: reads Pulumi.<stack>.yaml")
-	format := fs.String("format", "text", "output format: text or json")
+	format := fs.String("format", "text", "output format: "+strings.Join(formats, ", "))
 	dir := fs.String("dir", ".", "project directory (where Pulumi.yaml is)")
+	updateReadme := fs.Bool("update-readme", false, "plan every stack and rewrite README.md's generated sections (ignores -stack and -format)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if *format != "text" && *format != "json" {
-		fmt.Fprintf(stderr, "plan: -format %q is not allowed; allowed text, json\n", *format)
+	if !slices.Contains(formats, *format) {
+		fmt.Fprintf(stderr, "plan: -format %q is not allowed; allowed %s\n", *format, strings.Join(formats, ", "))
 		return 2
+	}
+	if *updateReadme {
+		return writeReadme(*dir, stdout, stderr)
 	}
 	res, err := offline.Plan(*dir, *stack)
 	if err != nil {
@@ -38,14 +59,108 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return 1
 	}
-	if *format == "json" {
+	code := 0
+	switch *format {
+	case "json":
 		err = res.WriteJSON(stdout)
-	} else {
+	case "mermaid":
+		err = insight.BuildDiagram(planOf(res)).WriteMermaid(stdout)
+	case "cost":
+		err = writeCost(planOf(res), stdout)
+	case "guardrails":
+		rep := insight.Evaluate(planOf(res))
+		if err = rep.WriteText(stdout); err == nil {
+			code = guardrailCode(rep, stderr)
+		}
+	default:
 		err = res.WriteText(stdout)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "plan: %v\n", err)
 		return 1
 	}
+	return code
+}
+
+// guardrailCode is -format guardrails' exit code: 1 when a control fails without an exception.
+func guardrailCode(rep *insight.Report, stderr io.Writer) int {
+	if failed := rep.Failed(); len(failed) > 0 {
+		fmt.Fprintf(stderr, "plan: stack %s fails %d guardrail(s) without an exception\n", rep.Stack, len(failed))
+		return 1
+	}
+	return 0
+}
+
+// planOf hands an offline plan to the insight reports.
+func planOf(res *offline.Result) *insight.Plan {
+	return insight.PlanOf(res.Stack, res.Region, res.Resources, res.Outputs)
+}
+
+// planAll plans every stack with a Pulumi.<stack>.yaml in dir, in name order.
+func planAll(dir string) ([]*insight.Plan, error) {
+	names, err := stackfile.Names(dir)
+	if err != nil {
+		return nil, fmt.Errorf("listing stacks in %s: %w", dir, err)
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("%w: no Pulumi.<stack>.yaml in %s", offline.ErrConfig, dir)
+	}
+	var out []*insight.Plan
+	for _, name := range names {
+		res, err := offline.Plan(dir, name)
+		if err != nil {
+			return nil, fmt.Errorf("planning stack %s: %w", name, err)
+		}
+		out = append(out, planOf(res))
+	}
+	return out, nil
+}
+
+// writeCost prints the plan's estimate and, for comparison, the same topology with awsx's defaults.
+func writeCost(p *insight.Plan, w io.Writer) error {
+	book, err := insight.LoadPrices()
+	if err != nil {
+		return err
+	}
+	e := insight.EstimateCost(p, book)
+	if err := e.WriteText(w); err != nil {
+		return err
+	}
+	alt := e.AWSXDefaults(book)
+	_, err = fmt.Fprintf(w, "\nSame topology with awsx's defaults (3 AZs, one NAT gateway each): %s\n", alt.Totals().Summary())
+	return err
+}
+
+// writeReadme regenerates README.md's generated sections from every stack's plan.
+func writeReadme(dir string, stdout, stderr io.Writer) int {
+	plans, err := planAll(dir)
+	if err != nil {
+		fmt.Fprintf(stderr, "plan: %v\n", err)
+		if errors.Is(err, offline.ErrConfig) {
+			return 2
+		}
+		return 1
+	}
+	sections, err := insight.ReadmeSections(plans)
+	if err != nil {
+		fmt.Fprintf(stderr, "plan: %v\n", err)
+		return 1
+	}
+	path := filepath.Join(dir, "README.md")
+	old, err := os.ReadFile(path)
+	if err != nil {
+		fmt.Fprintf(stderr, "plan: reading %s: %v\n", path, err)
+		return 1
+	}
+	updated, err := insight.UpdateReadme(old, sections)
+	if err != nil {
+		fmt.Fprintf(stderr, "plan: %s: %v\n", path, err)
+		return 1
+	}
+	if err := os.WriteFile(path, updated, 0o644); err != nil {
+		fmt.Fprintf(stderr, "plan: writing %s: %v\n", path, err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "updated %s from %d stack(s)\n", path, len(plans))
 	return 0
 }
