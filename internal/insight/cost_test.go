@@ -44,9 +44,13 @@ func TestPricesLoadAndResolve(t *testing.T) {
 		{"us-east-1", "ec2.t4g.nano", true, 0.0042, "t4g-linear"},
 		{"us-east-1", "rds.gp3.multi-az", true, 0.23, "rds-multi-az-double"},
 		{"ap-northeast-2", "elasticache.valkey.cache.t4g.micro", true, 0.0192, "valkey-0.8x"},
-		{"ap-northeast-2", "rds.mysql.db.t4g.small.single-az", false, 0, ""},
-		{"ap-northeast-2", "rds.mysql.db.t4g.micro.multi-az", false, 0, ""},
-		{"ap-northeast-2", "logs.ingestion", false, 0, ""},
+		{"ap-northeast-2", "rds.mysql.db.t4g.small.single-az", true, 0.05, "managed-t4g-linear"},
+		{"ap-northeast-2", "rds.mysql.db.t4g.micro.multi-az", true, 0.05, "rds-multi-az-double"},
+		{"ap-northeast-2", "rds.mysql.db.t4g.medium.multi-az", true, 0.2, "managed-t4g-linear-multi-az"},
+		{"ap-northeast-2", "elasticache.redis.cache.t4g.small", true, 0.048, "managed-t4g-linear"},
+		{"ap-northeast-2", "elasticache.valkey.cache.t4g.small", true, 0.0384, "valkey-managed-t4g-linear"},
+		{"ap-northeast-2", "logs.ingestion", true, 0.76, ""},
+		{"ap-northeast-2", "rds.postgres.db.t4g.small.single-az", false, 0, ""},
 		{"eu-west-1", "vpc.nat-gateway", false, 0, ""},
 	}
 	for _, c := range cases {
@@ -113,17 +117,16 @@ func TestEstimateCostSecurePlan(t *testing.T) {
 		assert.Equal(t, c.tier, it.Tier, c.item)
 	}
 	logs := item(t, e, "net-flow-log", "flow logs ingested to cloud-watch-logs (5 GB/month assumed)")
-	assert.False(t, logs.Price.Known)
+	assert.True(t, logs.Price.Known)
+	assert.InDelta(t, 3.80, logs.Monthly, 0.001, "5 GB × $0.76")
 	tot := e.Totals()
-	assert.InDelta(t, 140.16, tot.ByTier[TierNetwork], 0.001)
-	assert.False(t, tot.Complete())
-	require.Len(t, tot.Unknown, 1)
-	assert.Contains(t, tot.Summary(), "+ 1 unknown price(s): logs.ingestion — total incomplete")
+	assert.InDelta(t, 143.96, tot.ByTier[TierNetwork], 0.001)
+	assert.True(t, tot.Complete())
+	assert.Empty(t, tot.Unknown)
 
 	var out bytes.Buffer
 	require.NoError(t, e.WriteText(&out))
-	assert.Contains(t, out.String(), "unknown: net-flow-log logs.ingestion: CloudWatch Logs ingestion is not in REFERENCE (e)")
-	assert.Regexp(t, `flow logs ingested.*unknown\s+5\s+-\s+unknown`, out.String())
+	assert.Regexp(t, `flow logs ingested.*\$0\.76/GB\s+5\s+-\s+\$3\.80`, out.String())
 }
 
 func TestEstimateCostNAT(t *testing.T) {
@@ -146,14 +149,15 @@ func TestEstimateCostNAT(t *testing.T) {
 	assert.InDelta(t, 3.80, item(t, inst, "net-nat", "EC2 t4g.nano").Monthly, 0.001)
 	assert.InDelta(t, 0.73, item(t, inst, "net-nat", "EBS gp3 volumes (GB) × 1").Monthly, 0.001)
 	assert.InDelta(t, 3.65, item(t, inst, "net-nat-eip", "public IPv4 (Elastic IP of net-nat)").Monthly, 0.001)
-	assert.InDelta(t, 8.18, inst.Totals().ByTier[TierNetwork], 0.001)
+	// NAT instance 3.80 + its disk 0.73 + its address 3.65, and the fixture's flow logs 3.80.
+	assert.InDelta(t, 11.98, inst.Totals().ByTier[TierNetwork], 0.001)
 
 	// awsx's defaults: three NAT gateways with their addresses instead of the instance, ALB in 3 AZs.
 	alt := inst.AWSXDefaults(b)
 	for _, it := range alt.Items {
 		assert.NotContains(t, it.Resource, "net-nat", "the NAT instance is gone: %+v", it)
 	}
-	assert.InDelta(t, 140.16, alt.Totals().ByTier[TierNetwork], 0.001)
+	assert.InDelta(t, 143.96, alt.Totals().ByTier[TierNetwork], 0.001, "3 × (NAT gateway 43.07 + address 3.65) + flow logs 3.80")
 	assert.Equal(t, 3.0, count(alt, "public IPv4 of the ALB's nodes"))
 	assert.InDelta(t, inst.Totals().ByTier[TierData], alt.Totals().ByTier[TierData], 0.001, "data tier unchanged")
 }
@@ -161,18 +165,18 @@ func TestEstimateCostNAT(t *testing.T) {
 func TestEstimateCostRedisClusterModeAndMultiAZ(t *testing.T) {
 	t.Parallel()
 	b := book(t)
-	e := EstimateCost(secureFixture(topology{redisShards: 2, rdsMultiAZ: true}).plan("s", ProfileProd), b)
+	e := EstimateCost(secureFixture(topology{redisShards: 2, rdsMultiAZ: true, rdsClass: "db.r7g.large"}).plan("s", ProfileProd), b)
 	redis := item(t, e, "data-redis", "ElastiCache redis cache.t4g.micro × 4 node(s)")
 	assert.Equal(t, 4.0, redis.Quantity, "2 shards × (1 primary + 1 replica)")
-	db := item(t, e, "data-db", "RDS mysql db.t4g.micro multi-az")
-	assert.False(t, db.Price.Known, "Seoul MySQL Multi-AZ is not in REFERENCE (e): unknown, not guessed")
-	assert.Equal(t, "rds.mysql.db.t4g.micro.multi-az", db.Price.Key)
+	db := item(t, e, "data-db", "RDS mysql db.r7g.large multi-az")
+	assert.False(t, db.Price.Known, "a class prices.json does not list is unknown, not guessed")
+	assert.Equal(t, "rds.mysql.db.r7g.large.multi-az", db.Price.Key)
 	assert.InDelta(t, 5.24, item(t, e, "data-db", "RDS gp3 storage multi-az").Monthly, 0.001)
 
 	var md bytes.Buffer
 	require.NoError(t, e.WriteMarkdown(&md))
-	assert.Contains(t, md.String(), "| data | `data-db` | RDS mysql db.t4g.micro multi-az | unknown | 1 | 730 | unknown |")
-	assert.Contains(t, md.String(), "Incomplete: 2 item(s) have no price")
+	assert.Contains(t, md.String(), "| data | `data-db` | RDS mysql db.r7g.large multi-az | unknown | 1 | 730 | unknown |")
+	assert.Contains(t, md.String(), "Incomplete: 1 item(s) have no price")
 }
 
 func TestWriteCostSummary(t *testing.T) {
