@@ -19,9 +19,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
-
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/football/football-infra/internal/insight"
@@ -73,7 +72,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 			code = guardrailCode(rep, stderr)
 		}
 	default:
-		err = res.WriteText(stdout)
+		if err = res.WriteText(stdout); err == nil {
+			if _, err = fmt.Fprintln(stdout); err == nil {
+				err = insight.WriteCostSummary(stdout, planOf(res))
+			}
+		}
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "plan: %v\n", err)

@@ -26,6 +26,7 @@ func TestRunExitCodes(t *testing.T) {
 		out, error string
 	}{
 		{[]string{"-dir", "../..", "-stack", "dev"}, 0, "net-vpc (awsx:ec2:Vpc)", ""},
+		{[]string{"-dir", "../..", "-stack", "prod"}, 0, "Monthly cost (on-demand", ""},
 		{[]string{"-dir", "../..", "-stack", "prod", "-format", "json"}, 0, `"steps"`, ""},
 		{[]string{"-dir", "../..", "-stack", "missing"}, 2, "", `stack "missing"`},
 		{[]string{"-dir", "../..", "-format", "yaml"}, 2, "", `-format "yaml" is not allowed`},
