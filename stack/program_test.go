@@ -71,6 +71,7 @@ func TestEveryStackFile(t *testing.T) {
 				assert.True(t, cidr.Contains(p.Addr()) && p.Bits() > cidr.Bits(), "%s inside %s", p, cidr)
 			}
 			checkWiring(t, m, outputs)
+			checkExposure(t, m, st)
 			checkNoCycle(t, m)
 			checkCounts(t, m, st)
 
@@ -220,4 +221,60 @@ func checkCounts(t *testing.T, m *mock.Mocks, st *stackfile.Stack) {
 	}
 	asg := m.One(t, "aws:autoscaling/group:Group")
 	assert.Len(t, asg.Strs("vpcZoneIdentifiers"), len(vpc.Strs("availabilityZoneNames")), "the API group spans every private subnet")
+}
+
+// checkExposure holds the whole stack to its security posture: the only ingress from anywhere is the
+// ALB's 80/443 and the chat port, and every launch template requires IMDSv2 and encrypts its disk.
+func checkExposure(t *testing.T, m *mock.Mocks, st *stackfile.Stack) {
+	t.Helper()
+	var chat struct {
+		ChatPort int `json:"chatPort"`
+	}
+	if raw, ok := st.Config["football:chat"]; ok {
+		require.NoError(t, json.Unmarshal([]byte(raw), &chat))
+	}
+	if chat.ChatPort == 0 {
+		chat.ChatPort = 8080
+	}
+	groups := map[string]string{} // security group ID -> name
+	for _, sg := range m.ByType("aws:ec2/securityGroup:SecurityGroup") {
+		groups[sg.ID] = sg.Name
+	}
+	open := 0
+	for _, rule := range m.ByType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") {
+		cidr := rule.Str("cidrIpv4") + rule.Str("cidrIpv6")
+		if cidr != "0.0.0.0/0" && cidr != "::/0" {
+			continue
+		}
+		open++
+		from, _ := rule.Num("fromPort")
+		to, _ := rule.Num("toPort")
+		group := groups[rule.Str("securityGroupId")]
+		switch {
+		case group == "api-alb-sg" && from == to && (from == 80 || from == 443):
+		case group == "chat-sg" && from == to && int(from) == chat.ChatPort:
+		default:
+			t.Errorf("%s opens %s %v-%v to %s", rule.Name, group, from, to, cidr)
+		}
+	}
+	assert.GreaterOrEqual(t, open, 2, "the ALB and the chat port are public")
+	for _, lt := range m.ByType("aws:ec2/launchTemplate:LaunchTemplate") {
+		assert.Equal(t, "required", lt.Str("metadataOptions.httpTokens"), "%s requires IMDSv2", lt.Name)
+		hops, _ := lt.Num("metadataOptions.httpPutResponseHopLimit")
+		assert.Equal(t, 1.0, hops, "%s hop limit", lt.Name)
+		assert.Equal(t, "true", lt.Str("blockDeviceMappings[0].ebs.encrypted"), "%s encrypts its root volume", lt.Name)
+	}
+	// API servers get no public address, and their group spans only private subnets.
+	for _, lt := range m.ByType("aws:ec2/launchTemplate:LaunchTemplate") {
+		if lt.Name == "api-lt" {
+			assert.Equal(t, "false", lt.Str("networkInterfaces[0].associatePublicIpAddress"))
+		}
+	}
+	private := map[string]bool{}
+	for _, id := range m.One(t, "awsx:ec2:Vpc").Outputs["privateSubnetIds"].ArrayValue() {
+		private[id.StringValue()] = true
+	}
+	for _, id := range m.One(t, "aws:autoscaling/group:Group").Strs("vpcZoneIdentifiers") {
+		assert.True(t, private[id], "the API group uses private subnet %s only", id)
+	}
 }
