@@ -196,6 +196,23 @@ func (s Settings) Validate() error {
 	return errors.Join(errs...)
 }
 
+// warnings are the legal but risky choices in s, for the deployment log.
+func (s Settings) warnings() []string {
+	var out []string
+	switch s.NAT {
+	case NATInstance:
+		out = append(out, key+".nat is instance: private-subnet egress depends on one unmanaged instance in "+s.AvailabilityZones[0])
+	case NATSingle:
+		out = append(out, key+".nat is single: private-subnet egress of every AZ depends on one NAT gateway in "+s.AvailabilityZones[0])
+	case NATNone:
+		out = append(out, key+".nat is none: the private subnets have no route to the internet (apt and outbound calls fail)")
+	}
+	if !*s.FlowLogs.Enabled {
+		out = append(out, key+".flowLogs.enabled is false: no record of the VPC's traffic (FSBP EC2.6)")
+	}
+	return out
+}
+
 // Plan returns the address plan for valid settings.
 func (s Settings) Plan() (Plan, error) {
 	return PlanSubnets(s.CIDR, s.SubnetBits, s.AvailabilityZones, s.Tiers)
@@ -260,6 +277,10 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		return nil, err
 	}
 	child := pulumi.Parent(n)
+	for _, w := range a.Settings.warnings() {
+		// A failed warning only loses a log line; it must not fail the deployment.
+		_ = ctx.Log.Warn(w, &pulumi.LogArgs{Resource: n})
+	}
 
 	v, err := awsxec2.NewVpc(ctx, name+"-vpc", a.vpcArgs(plan), child, pulumi.Transforms([]pulumi.ResourceTransform{NoPublicIPOnLaunch}))
 	if err != nil {

@@ -307,3 +307,16 @@ func TestNATInstanceNeedsImage(t *testing.T) {
 	assert.Contains(t, err.Error(), "NATImage is required")
 	assert.Empty(t, m.All())
 }
+
+func TestWarnings(t *testing.T) {
+	t.Parallel()
+	dev := settings("dev").WithDefaults()
+	assert.Equal(t, []string{
+		"football:network.nat is instance: private-subnet egress depends on one unmanaged instance in ap-northeast-2a",
+		"football:network.flowLogs.enabled is false: no record of the VPC's traffic (FSBP EC2.6)",
+	}, dev.warnings())
+	prod := settings("prod").WithDefaults()
+	assert.Empty(t, prod.warnings(), "prod's defaults are not risky")
+	prod.NAT = NATSingle
+	assert.Equal(t, []string{"football:network.nat is single: private-subnet egress of every AZ depends on one NAT gateway in ap-northeast-2a"}, prod.warnings())
+}
