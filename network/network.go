@@ -188,8 +188,12 @@ func (s Settings) Validate() error {
 	// The address plan has its own arithmetic; run it whenever the CIDR itself parsed.
 	if _, err := netip.ParsePrefix(s.CIDR); err == nil {
 		if _, err := PlanSubnets(s.CIDR, s.SubnetBits, s.AvailabilityZones, s.Tiers); err != nil {
-			for _, msg := range strings.Split(err.Error(), "; ") {
-				errs = append(errs, fmt.Errorf("%s.%s", key, msg))
+			problems := []error{err}
+			if joined, ok := err.(interface{ Unwrap() []error }); ok {
+				problems = joined.Unwrap()
+			}
+			for _, p := range problems {
+				errs = append(errs, fmt.Errorf("%s.%w", key, p))
 			}
 		}
 	}

@@ -1,6 +1,7 @@
 package network
 
 import (
+	"errors"
 	"fmt"
 	"math/big"
 	"net/netip"
@@ -78,8 +79,8 @@ func (p Plan) CIDRs(t Tier, azs []string) []string {
 // With the defaults (10.0.0.0/16, 4 bits) the subnets are /20s, 4091 usable addresses each, four AZs per
 // tier: public 10.0.0.0/20 (a), 10.0.16.0/20 (b)...; private from 10.0.64.0/20; data from 10.0.128.0/20.
 func PlanSubnets(vpcCIDR string, subnetBits int, azs []string, tiers []Tier) (Plan, error) {
-	var errs []string
-	fail := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
+	var errs []error
+	fail := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 
 	prefix, err := netip.ParsePrefix(vpcCIDR)
 	if err != nil || !prefix.Addr().Is4() {
@@ -97,14 +98,14 @@ func PlanSubnets(vpcCIDR string, subnetBits int, azs []string, tiers []Tier) (Pl
 			subnetBits, prefix.Bits(), subnetBits, subnetPrefix, 28-prefix.Bits())
 	}
 	if len(errs) > 0 {
-		return Plan{}, fmt.Errorf("%s", strings.Join(errs, "; "))
+		return Plan{}, errors.Join(errs...)
 	}
 	slots := 1 << subnetBits
 	perTier := slots / tierBlocks
 
 	if need := len(tiers) * len(azs); need > slots {
-		fail("%d tiers × %d AZs = %d subnets, but a /%d with subnetBits %d has only 2^%d = %d /%d slots; use fewer AZs or more subnetBits",
-			len(tiers), len(azs), need, prefix.Bits(), subnetBits, subnetBits, slots, subnetPrefix)
+		fail("subnetBits: %d is not allowed; %d tiers × %d AZs = %d subnets, but a /%d with subnetBits %d has only 2^%d = %d /%d slots; use fewer AZs or more subnetBits",
+			subnetBits, len(tiers), len(azs), need, prefix.Bits(), subnetBits, subnetBits, slots, subnetPrefix)
 	}
 	seenAZ := map[string]bool{}
 	for _, az := range azs {
@@ -133,7 +134,7 @@ func PlanSubnets(vpcCIDR string, subnetBits int, azs []string, tiers []Tier) (Pl
 		seenTier[t] = true
 	}
 	if len(errs) > 0 {
-		return Plan{}, fmt.Errorf("%s", strings.Join(errs, "; "))
+		return Plan{}, errors.Join(errs...)
 	}
 
 	plan := Plan{VPCCIDR: prefix.String(), SubnetBits: subnetBits, SubnetPrefix: subnetPrefix, Slots: slots, SlotsPerTier: perTier}

@@ -43,23 +43,26 @@ type Config struct {
 	API compute.APISettings
 	// Data is football:data, the DataTier.
 	Data data.Settings
+	// NATImage is the Ubuntu image of the NAT instance ("" unless football:network.nat is instance).
+	NATImage string
 	// RedisAuthToken is football:redisAuthToken, an operator's override of the generated Redis AUTH
 	// token; "" when not set. Must be set with --secret.
 	RedisAuthToken string
 }
 
-// section is one football:<key> object and where it decodes to.
+// section is one football:<key> object, where it decodes to, and its own checks (run after defaults).
 type section struct {
-	key    string
-	target any
+	key      string
+	target   any
+	validate func() error
 }
 
 func (c *Config) sections() []section {
 	return []section{
-		{"network", &c.Network},
-		{"chat", &c.Chat},
-		{"api", &c.API},
-		{"data", &c.Data},
+		{"network", &c.Network, func() error { return c.Network.Validate() }},
+		{"chat", &c.Chat, func() error { return c.Chat.Validate() }},
+		{"api", &c.API, func() error { return c.API.Validate() }},
+		{"data", &c.Data, func() error { return c.Data.Validate() }},
 	}
 }
 
@@ -123,31 +126,39 @@ func Load(ctx *pulumi.Context, keys []string) (*Config, error) {
 		add(fmt.Errorf("%s:environment: %q is not allowed; allowed dev, prod", project, env))
 	}
 
+	// A section that does not decode is left out of the checks below; everything else is still checked,
+	// so one run reports every problem it can.
+	decoded := map[string]bool{}
 	for _, s := range c.sections() {
-		add(decodeSection(ctx, project, s.key, s.target))
+		err := decodeSection(ctx, project, s.key, s.target)
+		add(err)
+		decoded[s.key] = err == nil
 	}
 	add(c.loadDefaultTags(ctx))
-	if len(errs) > 0 {
-		// Defaults and cross-checks need a sound base; report what is known so far.
+	if c.Environment == "" || !regionName.MatchString(c.Region) {
+		// Every default and check depends on the profile and the region.
 		return nil, &ConfigError{errors.Join(errs...)}
 	}
 
 	c.Network.Profile, c.Network.Region = c.Environment, c.Region
 	c.Network = c.Network.WithDefaults()
-	add(c.Network.Validate())
 	if c.Chat.AvailabilityZone == "" && len(c.Network.AvailabilityZones) > 0 {
 		c.Chat.AvailabilityZone = c.Network.AvailabilityZones[0]
 	}
 	c.Chat.Profile, c.Chat.Region = c.Environment, c.Region
 	c.Chat = c.Chat.WithDefaults()
-	add(c.Chat.Validate())
 	c.API.Profile, c.API.Region = c.Environment, c.Region
 	c.API = c.API.WithDefaults()
-	add(c.API.Validate())
 	c.Data.Profile, c.Data.Region = c.Environment, c.Region
 	c.Data = c.Data.WithDefaults()
-	add(c.Data.Validate())
-	add(c.crossChecks(ctx))
+	for _, s := range c.sections() {
+		if decoded[s.key] {
+			add(s.validate())
+		}
+	}
+	if decoded["network"] && decoded["chat"] && decoded["data"] {
+		add(c.crossChecks(ctx))
+	}
 	if len(errs) > 0 {
 		return nil, &ConfigError{errors.Join(errs...)}
 	}
@@ -163,6 +174,13 @@ func (c *Config) crossChecks(ctx *pulumi.Context) error {
 	}
 	if !slices.Contains(c.Network.Tiers, network.Data) {
 		errs = append(errs, fmt.Errorf("%s:network.tiers: %v is not allowed; the data tier (RDS, Redis) needs the data subnets", c.Project, c.Network.Tiers))
+	}
+	if c.Network.NAT == network.NATInstance {
+		image, err := compute.UbuntuImage(c.Network.NATInstanceType)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s:network.natInstanceType: %w", c.Project, err))
+		}
+		c.NATImage = image
 	}
 	key := c.Project + ":redisAuthToken"
 	token, set := ctx.GetConfig(key)

@@ -57,6 +57,8 @@ func TestLoadRejectsBadConfigBeforeAnyResource(t *testing.T) {
 			[]string{`football:network: "10.0.0.0/16" is not allowed; must be an object of settings`}},
 		{"public cidr and too many AZs", "dev", map[string]string{"football:network": `{"cidr":"8.8.0.0/16","subnetBits":2,"availabilityZones":["ap-northeast-2a","ap-northeast-2b"]}`},
 			[]string{"football:network.cidr: 8.8.0.0/16 is not allowed", "3 tiers × 2 AZs = 6 subnets"}},
+		{"NAT instance type Ubuntu has no image for", "dev", map[string]string{"football:network": `{"natInstanceType":"x1.nano"}`},
+			[]string{"football:network.natInstanceType:"}},
 		{"az of another region", "dev", map[string]string{"football:network": `{"availabilityZones":["ap-northeast-2a","us-east-1b"]}`},
 			[]string{`football:network.availabilityZones[1]: "us-east-1b" is not allowed; must be an AZ of the stack's region ap-northeast-2`}},
 		{"no region", "dev", map[string]string{"aws:region": ""},
@@ -116,4 +118,28 @@ func TestEnvironmentOverridesStackName(t *testing.T) {
 	m, err := deploy(t, "sandbox", cfg)
 	require.NoError(t, err)
 	assert.NotEmpty(t, m.All())
+}
+
+// TestLoadReportsProblemsOfEverySection: an unknown key or a broken section does not hide the problems
+// of the other sections.
+func TestLoadReportsProblemsOfEverySection(t *testing.T) {
+	t.Parallel()
+	cfg := baseConfig("dev")
+	cfg["football:typo"] = "1"
+	cfg["football:network"] = `{"cidr":"8.8.0.0/16","subnetBits":"four"}`
+	cfg["football:api"] = `{"min":3,"desired":2,"max":1}`
+	cfg["football:chat"] = `{"sshCidrs":["10.0.0.0/33"]}`
+	cfg["football:data"] = `{"redis":{"replicas":7}}`
+	m, err := deploy(t, "dev", cfg)
+	require.Error(t, err)
+	for _, w := range []string{
+		"football:typo: unknown key",
+		"football:network.subnetBits: a string is not allowed; must be a number",
+		"football:api.min: 3 is not allowed; must be <= desired (2)",
+		`football:chat.sshCidrs[0]: "10.0.0.0/33" is not allowed`,
+		"football:data.redis.replicas: 7 is not allowed; allowed 0..5",
+	} {
+		assert.Contains(t, err.Error(), w)
+	}
+	assert.Empty(t, m.All())
 }

@@ -6,7 +6,6 @@ package stack
 
 import (
 	"errors"
-	"fmt"
 	"slices"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -39,14 +38,7 @@ func Deploy(ctx *pulumi.Context, keys []string) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
-	var natImage string
-	if cfg.Network.NAT == network.NATInstance {
-		if natImage, err = compute.UbuntuImage(cfg.Network.NATInstanceType); err != nil {
-			return nil, &ConfigError{fmt.Errorf("%s:network.natInstanceType: %w", cfg.Project, err)}
-		}
-	}
-
-	net, err := network.NewNetwork(ctx, "net", &network.NetworkArgs{Settings: cfg.Network, NATImage: natImage, Tags: cfg.DefaultTags})
+	net, err := network.NewNetwork(ctx, "net", &network.NetworkArgs{Settings: cfg.Network, NATImage: cfg.NATImage, Tags: cfg.DefaultTags})
 	if err != nil {
 		return nil, err
 	}
