@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"sort"
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/autoscaling"
@@ -744,5 +745,22 @@ func (t *ApiTier) servers(ctx *pulumi.Context, name string, a ApiTierArgs, sg *e
 				MinHealthyPercentage: pulumi.Int(50),
 			},
 		},
+		// The provider's default tags do not apply to Auto Scaling groups; the group itself gets the
+		// stack's tags here (instances get theirs from the launch template, so no propagation).
+		Tags: groupTags(a.Tags),
 	}, child, pulumi.IgnoreChanges([]string{"desiredCapacity"})) // the scaling policy owns it after creation
+}
+
+// groupTags renders tags for an Auto Scaling group, sorted so the plan is stable.
+func groupTags(tags map[string]string) autoscaling.GroupTagArray {
+	keys := make([]string, 0, len(tags))
+	for k := range tags {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var out autoscaling.GroupTagArray
+	for _, k := range keys {
+		out = append(out, &autoscaling.GroupTagArgs{Key: pulumi.String(k), Value: pulumi.String(tags[k]), PropagateAtLaunch: pulumi.Bool(false)})
+	}
+	return out
 }

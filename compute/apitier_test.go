@@ -436,6 +436,20 @@ func TestNewApiTierTags(t *testing.T) {
 	}
 	assert.Equal(t, "api", lt.Str("tags.Name"))
 	assert.Empty(t, lt.Str("tags.Team"), "the template itself gets the provider's default tags already")
+	// Default tags do not reach Auto Scaling groups: the group carries the tags itself, not propagated
+	// (instances get theirs from the template).
+	asg := m.One(t, "aws:autoscaling/group:Group")
+	got := map[string]string{}
+	for i := 0; ; i++ {
+		k := asg.Str(fmt.Sprintf("tags[%d].key", i))
+		if k == "" {
+			break
+		}
+		got[k] = asg.Str(fmt.Sprintf("tags[%d].value", i))
+		propagate, _ := asg.Bool(fmt.Sprintf("tags[%d].propagateAtLaunch", i))
+		assert.False(t, propagate, k)
+	}
+	assert.Equal(t, map[string]string{"Team": "platform", "CostCenter": "cc-42"}, got)
 	assert.Equal(t, map[string]string{"Team": "platform", "CostCenter": "cc-42"}, args.Tags, "the caller's map is not changed")
 }
 

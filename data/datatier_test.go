@@ -388,6 +388,7 @@ func TestEncryptedEverywhere(t *testing.T) {
 			token, ok := rg.Inputs["authToken"]
 			require.True(t, ok, "transit encryption needs an AUTH token")
 			assert.True(t, isSecret(token), "the AUTH token must be a secret in state")
+			assert.Equal(t, "ROTATE", rg.Str("authTokenUpdateStrategy"), "a new token must not lock out running servers")
 		})
 	}
 }
@@ -587,6 +588,8 @@ func TestTransitEncryptionOffInDev(t *testing.T) {
 	assert.False(t, flag(t, rg, "transitEncryptionEnabled"))
 	_, set := rg.Input("authToken")
 	assert.False(t, set)
+	_, set = rg.Input("authTokenUpdateStrategy")
+	assert.False(t, set, "no token, no strategy")
 	assert.True(t, flag(t, rg, "atRestEncryptionEnabled"), "at-rest encryption stays on")
 	assert.Equal(t, "", secretARN, "no AUTH, no secret to read")
 	assert.Empty(t, m.ByType(typeSecret))

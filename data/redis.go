@@ -66,6 +66,10 @@ type RedisSettings struct {
 	// minutes. Optional; default Wednesday 04:30-05:30 local time (tue:19:30-tue:20:30 in Seoul), a
 	// different night from the database's.
 	MaintenanceWindow string `json:"maintenanceWindow,omitempty"`
+	// AuthTokenUpdateStrategy is how a changed AUTH token reaches ElastiCache. Optional; default ROTATE:
+	// the new token is added and the old one stays valid, so running servers keep working; once they
+	// read the new token, set SET and `pulumi up` again to revoke the old one. Allowed ROTATE, SET.
+	AuthTokenUpdateStrategy string `json:"authTokenUpdateStrategy,omitempty"`
 	// Protect sets Pulumi's protect option on the replication group, so neither `pulumi destroy` nor a
 	// replacement can delete the cache's data without first turning it off. Optional; default dev false,
 	// prod true.
@@ -92,6 +96,9 @@ func (s RedisSettings) withDefaults(prod bool, offset int) RedisSettings {
 	s.SnapshotRetentionDays = orDefault(s.SnapshotRetentionDays, pick(prod, 7, 0))
 	s.ApplyImmediately = orDefault(s.ApplyImmediately, !prod)
 	s.Protect = orDefault(s.Protect, prod)
+	if s.AuthTokenUpdateStrategy == "" {
+		s.AuthTokenUpdateStrategy = "ROTATE"
+	}
 	if s.SnapshotWindow == "" {
 		s.SnapshotWindow = dailyWindow(redisSnapshotLocal, offset)
 	}
@@ -124,6 +131,10 @@ func (s RedisSettings) validate(p *problems, prod bool) {
 	}
 	if !cacheNodeType.MatchString(s.NodeType) {
 		p.fail("redis.nodeType", s.NodeType, `must be an ElastiCache node type starting with "cache.", such as cache.t4g.micro`)
+	}
+	if s.AuthTokenUpdateStrategy != "ROTATE" && s.AuthTokenUpdateStrategy != "SET" {
+		// DELETE, the API's third value, would turn AUTH off.
+		p.fail("redis.authTokenUpdateStrategy", s.AuthTokenUpdateStrategy, "allowed ROTATE, SET")
 	}
 	replicas, failover := *s.Replicas, *s.AutomaticFailover
 	if replicas < 0 || replicas > 5 {
@@ -296,6 +307,7 @@ func (tier *DataTier) cache(ctx *pulumi.Context, name, base string, a DataTierAr
 	}
 	if transit {
 		args.AuthToken = token
+		args.AuthTokenUpdateStrategy = pulumi.String(s.AuthTokenUpdateStrategy)
 	}
 	if *s.SnapshotRetentionDays > 0 {
 		args.SnapshotWindow = pulumi.String(s.SnapshotWindow)

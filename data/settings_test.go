@@ -30,6 +30,8 @@ func TestValidationRegistersNothing(t *testing.T) {
 			"football:data.redis.replicas: 6 is not allowed; allowed 0..5"},
 		{"negative replicas", "dev", func(a *DataTierArgs) { a.Redis.Replicas = ptr(-1) },
 			"football:data.redis.replicas: -1 is not allowed; allowed 0..5"},
+		{"auth token strategy", "prod", func(a *DataTierArgs) { a.Redis.AuthTokenUpdateStrategy = "DELETE" },
+			`football:data.redis.authTokenUpdateStrategy: "DELETE" is not allowed; allowed ROTATE, SET`},
 		{"db engine", "dev", func(a *DataTierArgs) { a.DB.Engine = "oracle" },
 			`football:data.db.engine: "oracle" is not allowed; allowed mysql, postgres`},
 		{"mysql 8.0", "dev", func(a *DataTierArgs) { a.DB.EngineVersion = "8.0" },
@@ -335,7 +337,7 @@ func TestSettingsJSON(t *testing.T) {
 		"redis": {"engine": "valkey", "engineVersion": "8.1", "nodeType": "cache.t4g.small", "clusterMode": true,
 		          "shards": 2, "replicas": 1, "automaticFailover": true, "multiAz": true, "transitEncryption": true,
 		          "snapshotRetentionDays": 3, "applyImmediately": false, "snapshotWindow": "17:00-18:00",
-		          "maintenanceWindow": "tue:19:30-tue:20:30", "protect": true}
+		          "maintenanceWindow": "tue:19:30-tue:20:30", "protect": true, "authTokenUpdateStrategy": "SET"}
 	}`
 	dec := json.NewDecoder(strings.NewReader(raw))
 	dec.DisallowUnknownFields()

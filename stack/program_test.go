@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
@@ -39,20 +40,35 @@ func TestEveryStackFile(t *testing.T) {
 			st, err := stackfile.Load("..", name)
 			require.NoError(t, err)
 			outputs := map[string]any{}
-			m, err := mock.Run(mock.Options{Project: st.Project, Stack: name, Config: st.Config, SecretKeys: st.SecretKeys},
-				func(ctx *pulumi.Context) error {
-					outs, err := Deploy(ctx, st.Keys())
-					if err != nil {
-						return err
-					}
-					for k, v := range outs {
-						val, _, err := mock.AwaitValue(pulumi.ToOutput(v))
-						require.NoError(t, err, k)
-						outputs[k] = normalize(t, val)
-					}
-					return nil
-				})
-			require.NoError(t, err)
+			var m *mock.Mocks
+			// A cycle closed through the deferred outputs would never register its resources: the run
+			// would hang rather than fail, so it gets a deadline.
+			done := make(chan error, 1)
+			go func() {
+				var err error
+				m, err = mock.Run(mock.Options{Project: st.Project, Stack: name, Config: st.Config, SecretKeys: st.SecretKeys},
+					func(ctx *pulumi.Context) error {
+						outs, err := Deploy(ctx, st.Keys())
+						if err != nil {
+							return err
+						}
+						for k, v := range outs {
+							val, _, err := mock.AwaitValue(pulumi.ToOutput(v))
+							if err != nil {
+								return fmt.Errorf("output %s: %w", k, err)
+							}
+							outputs[k] = normalize(t, val)
+						}
+						return nil
+					})
+				done <- err
+			}()
+			select {
+			case err := <-done:
+				require.NoError(t, err)
+			case <-time.After(2 * time.Minute):
+				t.Fatalf("planning %s did not finish in 2 minutes: a dependency cycle through the deferred outputs?", name)
+			}
 			for _, k := range documentedOutputs {
 				assert.Contains(t, outputs, k)
 				assert.NotNil(t, outputs[k], "output %s must be known", k)
