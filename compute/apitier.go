@@ -282,19 +282,12 @@ type ApiTierArgs struct {
 
 func (a ApiTierArgs) validate() error {
 	p := &problems{section: apiSection}
-	for _, w := range []struct {
-		field string
-		set   bool
-	}{
-		{"VPCID", a.VPCID != nil}, {"PublicSubnetIDs", a.PublicSubnetIDs != nil},
-		{"PrivateSubnetIDs", a.PrivateSubnetIDs != nil}, {"BastionSecurityGroupID", a.BastionSecurityGroupID != nil},
-		{"DBHost", a.DBHost != nil}, {"DBPort", a.DBPort != nil}, {"DBName", a.DBName != nil},
-		{"DBSecretARN", a.DBSecretARN != nil}, {"RedisHost", a.RedisHost != nil}, {"RedisPort", a.RedisPort != nil},
-	} {
-		if !w.set {
-			p.wiring(w.field)
-		}
-	}
+	p.required(
+		wired{"VPCID", a.VPCID != nil}, wired{"PublicSubnetIDs", a.PublicSubnetIDs != nil},
+		wired{"PrivateSubnetIDs", a.PrivateSubnetIDs != nil}, wired{"BastionSecurityGroupID", a.BastionSecurityGroupID != nil},
+		wired{"DBHost", a.DBHost != nil}, wired{"DBPort", a.DBPort != nil}, wired{"DBName", a.DBName != nil},
+		wired{"DBSecretARN", a.DBSecretARN != nil}, wired{"RedisHost", a.RedisHost != nil}, wired{"RedisPort", a.RedisPort != nil},
+	)
 	p.tags(a.Tags)
 	return errors.Join(a.APISettings.Validate(), p.err())
 }

@@ -130,17 +130,10 @@ type ChatBastionArgs struct {
 
 func (a ChatBastionArgs) validate() error {
 	p := &problems{section: chatSection}
-	for _, w := range []struct {
-		field string
-		set   bool
-	}{
-		{"VPCID", a.VPCID != nil}, {"SubnetID", a.SubnetID != nil}, {"RedisHost", a.RedisHost != nil},
-		{"RedisPort", a.RedisPort != nil}, {"APIBaseURL", a.APIBaseURL != nil},
-	} {
-		if !w.set {
-			p.wiring(w.field)
-		}
-	}
+	p.required(
+		wired{"VPCID", a.VPCID != nil}, wired{"SubnetID", a.SubnetID != nil}, wired{"RedisHost", a.RedisHost != nil},
+		wired{"RedisPort", a.RedisPort != nil}, wired{"APIBaseURL", a.APIBaseURL != nil},
+	)
 	p.tags(a.Tags)
 	return errors.Join(a.ChatSettings.Validate(), p.err())
 }

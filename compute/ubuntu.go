@@ -122,6 +122,21 @@ func (p *problems) wiring(field string) {
 	p.errs = append(p.errs, fmt.Errorf("wiring: %s is required", field))
 }
 
+// wired names a wiring input and whether the caller set it.
+type wired struct {
+	field string
+	set   bool
+}
+
+// required reports every wiring input the caller left nil.
+func (p *problems) required(inputs ...wired) {
+	for _, w := range inputs {
+		if !w.set {
+			p.wiring(w.field)
+		}
+	}
+}
+
 func (p *problems) err() error { return errors.Join(p.errs...) }
 
 func (p *problems) profile(profile string) {

@@ -103,15 +103,7 @@ func PlanOf(st *stackfile.Stack, region string, resources []*mock.Resource, outp
 }
 
 // ofType returns the planned resources of one type, in plan order.
-func (p *Plan) ofType(typ string) []*mock.Resource {
-	var out []*mock.Resource
-	for _, r := range p.Resources {
-		if r.Type == typ {
-			out = append(out, r)
-		}
-	}
-	return out
-}
+func (p *Plan) ofType(typ string) []*mock.Resource { return mock.OfType(p.Resources, typ) }
 
 // ref finds the resource whose ID is id (a security group ID, a launch template ID, a subnet group name).
 func (p *Plan) ref(id string) *mock.Resource {

@@ -203,9 +203,12 @@ func (m *Mocks) Custom() []*Resource {
 }
 
 // ByType returns the registrations of one type token.
-func (m *Mocks) ByType(typ string) []*Resource {
+func (m *Mocks) ByType(typ string) []*Resource { return OfType(m.All(), typ) }
+
+// OfType keeps the resources of one type token, in their order.
+func OfType(rs []*Resource, typ string) []*Resource {
 	var out []*Resource
-	for _, r := range m.All() {
+	for _, r := range rs {
 		if r.Type == typ {
 			out = append(out, r)
 		}

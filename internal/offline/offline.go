@@ -117,17 +117,6 @@ func (r *Result) Count() map[string]int {
 	return out
 }
 
-// ByType returns the planned resources of one type.
-func (r *Result) ByType(typ string) []*mock.Resource {
-	var out []*mock.Resource
-	for _, res := range r.Resources {
-		if res.Type == typ {
-			out = append(out, res)
-		}
-	}
-	return out
-}
-
 // Step is one entry of `pulumi preview --json`'s steps.
 type Step struct {
 	Op       string `json:"op"`
