@@ -257,6 +257,9 @@ type ApiTierArgs struct {
 	PublicSubnetIDs pulumi.StringArrayInput
 	// PrivateSubnetIDs hold the API servers; the group spans all of them. Required.
 	PrivateSubnetIDs pulumi.StringArrayInput
+	// ImageID is the Ubuntu 24.04 AMI for InstanceType's architecture. Required. A new image is a new launch
+	// template version, which the group rolls out by instance refresh.
+	ImageID pulumi.StringInput
 	// BastionSecurityGroupID is the only source of SSH (22) to the API servers. Required.
 	BastionSecurityGroupID pulumi.StringInput
 	// DBHost, DBPort and DBName locate the database; DBSecretARN is the Secrets Manager secret holding
@@ -284,7 +287,8 @@ func (a ApiTierArgs) validate() error {
 	p := &problems{section: apiSection}
 	p.required(
 		wired{"VPCID", a.VPCID != nil}, wired{"PublicSubnetIDs", a.PublicSubnetIDs != nil},
-		wired{"PrivateSubnetIDs", a.PrivateSubnetIDs != nil}, wired{"BastionSecurityGroupID", a.BastionSecurityGroupID != nil},
+		wired{"PrivateSubnetIDs", a.PrivateSubnetIDs != nil}, wired{"ImageID", a.ImageID != nil},
+		wired{"BastionSecurityGroupID", a.BastionSecurityGroupID != nil},
 		wired{"DBHost", a.DBHost != nil}, wired{"DBPort", a.DBPort != nil}, wired{"DBName", a.DBName != nil},
 		wired{"DBSecretARN", a.DBSecretARN != nil}, wired{"RedisHost", a.RedisHost != nil}, wired{"RedisPort", a.RedisPort != nil},
 	)
@@ -706,6 +710,7 @@ func (t *ApiTier) servers(ctx *pulumi.Context, name string, a ApiTierArgs, sg *e
 	}).(pulumi.StringOutput)
 
 	lt, err := newServerTemplate(ctx, name+"-lt", serverSpec{
+		image:           a.ImageID,
 		instanceType:    a.InstanceType,
 		keyName:         a.KeyName,
 		rootVolumeGiB:   a.RootVolumeGiB,

@@ -6,6 +6,7 @@ import (
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ssm"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -111,6 +112,9 @@ type ChatBastionArgs struct {
 	VPCID pulumi.StringInput
 	// SubnetID is a public subnet in ChatSettings.AvailabilityZone. Required.
 	SubnetID pulumi.StringInput
+	// ImageID is the Ubuntu 24.04 AMI for InstanceType's architecture. Required. A new image replaces the
+	// server (deliberately: it is the only routine change that does).
+	ImageID pulumi.StringInput
 	// RedisHost and RedisPort are the Redis endpoint chat uses for fan-out. Required.
 	RedisHost pulumi.StringInput
 	RedisPort pulumi.IntInput
@@ -131,7 +135,8 @@ type ChatBastionArgs struct {
 func (a ChatBastionArgs) validate() error {
 	p := &problems{section: chatSection}
 	p.required(
-		wired{"VPCID", a.VPCID != nil}, wired{"SubnetID", a.SubnetID != nil}, wired{"RedisHost", a.RedisHost != nil},
+		wired{"VPCID", a.VPCID != nil}, wired{"SubnetID", a.SubnetID != nil}, wired{"ImageID", a.ImageID != nil},
+		wired{"RedisHost", a.RedisHost != nil},
 		wired{"RedisPort", a.RedisPort != nil}, wired{"APIBaseURL", a.APIBaseURL != nil},
 	)
 	p.tags(a.Tags)
@@ -154,8 +159,9 @@ type ChatBastion struct {
 	SecurityGroupID pulumi.StringOutput
 }
 
-// NewChatBastion checks args, then registers the chat server: a security group, an instance role, a
-// launch template, the instance and its Elastic IP. Bad args register nothing.
+// NewChatBastion checks args, then registers the chat server: a security group, an instance role, the
+// instance, its Elastic IP, and the Systems Manager document and association that keep its settings. Bad
+// args register nothing.
 //
 // The server fails FSBP EC2.9 (public IPv4 address) by design: users connect to it directly.
 func NewChatBastion(ctx *pulumi.Context, name string, args *ChatBastionArgs, opts ...pulumi.ResourceOption) (*ChatBastion, error) {
@@ -240,45 +246,41 @@ func NewChatBastion(ctx *pulumi.Context, name string, args *ChatBastionArgs, opt
 			return nil, err
 		}
 	}
-	userData := pulumi.All(a.RedisHost, a.RedisPort, a.APIBaseURL, authARN).ApplyT(func(v []any) (string, error) {
-		ud, err := renderChatUserData(chatEnv{
-			RedisHost: v[0].(string), RedisPort: v[1].(int), RedisTLS: a.RedisTLS, RedisAuthSecretARN: v[3].(string),
-			APIBaseURL: v[2].(string), Region: a.Region, ChatPort: a.ChatPort,
-		})
-		return encodeUserData(ud), err
-	}).(pulumi.StringOutput)
-
-	// The instance is launched from a template rather than given an AMI ID: the template keeps the
-	// "resolve:ssm:" reference and EC2 resolves it at launch, so the instance has no AMI to diff and a
-	// new Ubuntu build never replaces it. A change to the template (user data, type, tags) makes a new
-	// version and so changes the instance's launchTemplate.version, which the AWS provider applies by
-	// replacing the instance (launch_template is ForceNew on aws_instance; terraform-provider-aws #10807:
-	// "Updating Launch Template specification will force new instance"). That is accepted: the server
-	// is stateless, the Elastic IP follows the new one, and live WebSocket connections reconnect.
-	lt, err := newServerTemplate(ctx, name+"-lt", serverSpec{
-		instanceType:    a.InstanceType,
-		keyName:         a.KeyName,
-		rootVolumeGiB:   a.RootVolumeGiB,
-		instanceProfile: profile.Arn,
-		userData:        userData,
-		nameTag:         name,
-		tags:            a.Tags,
+	// The chat server is a plain instance, not one launched from a template: the provider replaces an
+	// instance whose template version changes, and every settings change (an API URL, a Redis endpoint, a
+	// release) would then cost every connected user a new server. Here only the image, the subnet (the AZ)
+	// and the key pair replace it; the instance type is changed in place (stop, change, start) and tags
+	// are updated. Its settings reach it through Systems Manager: the association below runs the setup
+	// document on the instance when it is created and again whenever its parameters change, and the
+	// script restarts the service only when something changed.
+	instance, err := ec2.NewInstance(ctx, name+"-server", &ec2.InstanceArgs{
+		Ami:                 a.ImageID,
+		InstanceType:        pulumi.String(a.InstanceType),
+		SubnetId:            a.SubnetID,
+		VpcSecurityGroupIds: pulumi.StringArray{sg.ID()},
+		IamInstanceProfile:  profile.Name,
+		KeyName:             keyName(a.KeyName),
+		// IMDSv2 only, hop limit 1 (FSBP EC2.8).
+		MetadataOptions: &ec2.InstanceMetadataOptionsArgs{
+			HttpEndpoint:            pulumi.String("enabled"),
+			HttpTokens:              pulumi.String("required"),
+			HttpPutResponseHopLimit: pulumi.Int(1),
+		},
+		// Encrypted gp3 (FSBP EC2.3); a new size is applied in place. The provider's default tags stop at
+		// the instance, so the volume gets the stack's tags here.
+		RootBlockDevice: &ec2.InstanceRootBlockDeviceArgs{
+			VolumeSize:          pulumi.Int(a.RootVolumeGiB),
+			VolumeType:          pulumi.String("gp3"),
+			Encrypted:           pulumi.Bool(true),
+			DeleteOnTermination: pulumi.Bool(true),
+			Tags:                serverTags(name, a.Tags),
+		},
+		Tags: serverTags(name, a.Tags),
 	}, child)
 	if err != nil {
 		return nil, err
 	}
-	instance, err := ec2.NewInstance(ctx, name+"-server", &ec2.InstanceArgs{
-		LaunchTemplate: &ec2.InstanceLaunchTemplateArgs{
-			Id:      lt.ID(),
-			Version: lt.LatestVersion.ApplyT(func(v int) string { return fmt.Sprint(v) }).(pulumi.StringOutput),
-		},
-		SubnetId:            a.SubnetID,
-		VpcSecurityGroupIds: pulumi.StringArray{sg.ID()},
-		// The same tags as the template's instance tags, so the instance's tags in state match what the
-		// launch put on it and the next update shows no drift.
-		Tags: serverTags(name, a.Tags),
-	}, child)
-	if err != nil {
+	if err := c.settings(ctx, name, a, authARN, instance); err != nil {
 		return nil, err
 	}
 	// The public subnets do not assign public addresses at launch (FSBP EC2.15); this address is the
@@ -307,4 +309,52 @@ func NewChatBastion(ctx *pulumi.Context, name string, args *ChatBastionArgs, opt
 		return nil, err
 	}
 	return c, nil
+}
+
+// settings registers the chat server's setup document and the association that runs it on the server with
+// the current env file. A new env file is an in-place update of the association, which Systems Manager
+// runs at once; the script restarts the service (clients reconnect once), and the instance stays.
+func (c *ChatBastion) settings(ctx *pulumi.Context, name string, a ChatBastionArgs, authARN pulumi.StringOutput, instance *ec2.Instance) error {
+	child := pulumi.Parent(c)
+	content, err := chatDocument()
+	if err != nil {
+		return err
+	}
+	doc, err := ssm.NewDocument(ctx, name+"-setup", &ssm.DocumentArgs{
+		DocumentType:   pulumi.String("Command"),
+		DocumentFormat: pulumi.String("JSON"),
+		Content:        pulumi.String(content),
+		TargetType:     pulumi.String("/AWS::EC2::Instance"),
+	}, child)
+	if err != nil {
+		return err
+	}
+	env := pulumi.All(a.RedisHost, a.RedisPort, a.APIBaseURL, authARN).ApplyT(func(v []any) (string, error) {
+		return chatEnvParameter(chatEnv{
+			RedisHost: v[0].(string), RedisPort: v[1].(int), RedisTLS: a.RedisTLS, RedisAuthSecretARN: v[3].(string),
+			APIBaseURL: v[2].(string), Region: a.Region, ChatPort: a.ChatPort,
+		})
+	}).(pulumi.StringOutput)
+	_, err = ssm.NewAssociation(ctx, name+"-setup", &ssm.AssociationArgs{
+		Name: doc.Name,
+		// The version number, not $DEFAULT: a changed script is then a change of the association too, and
+		// runs on the server.
+		DocumentVersion: doc.LatestVersion,
+		Targets: ssm.AssociationTargetArray{&ssm.AssociationTargetArgs{
+			Key:    pulumi.String("InstanceIds"),
+			Values: pulumi.StringArray{instance.ID()},
+		}},
+		Parameters: pulumi.StringMap{"env": env},
+		// Record failures as non-compliant with a severity the console sorts first.
+		ComplianceSeverity: pulumi.String("HIGH"),
+	}, child)
+	return err
+}
+
+// keyName is the key pair input: nil (none) for "".
+func keyName(name string) pulumi.StringPtrInput {
+	if name == "" {
+		return nil
+	}
+	return pulumi.String(name)
 }

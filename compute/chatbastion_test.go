@@ -1,6 +1,7 @@
 package compute
 
 import (
+	"encoding/base64"
 	"sort"
 	"strconv"
 	"testing"
@@ -23,6 +24,7 @@ func validChatArgs(profile string) *ChatBastionArgs {
 		ChatSettings: ChatSettings{Profile: profile, Region: testRegion},
 		VPCID:        pulumi.String("vpc-0123456789abcdef0"),
 		SubnetID:     pulumi.String("subnet-0public00000000a"),
+		ImageID:      pulumi.String(testImageID),
 		RedisHost:    pulumi.String(testRedisHost),
 		RedisPort:    pulumi.Int(6379),
 		RedisTLS:     true,
@@ -138,7 +140,6 @@ func TestNewChatBastion(t *testing.T) {
 
 	eip := m.One(t, "aws:ec2/eip:Eip")
 	instance := m.One(t, "aws:ec2/instance:Instance")
-	lt := m.One(t, ltType)
 	sg := m.One(t, "aws:ec2/securityGroup:SecurityGroup")
 	assert.Equal(t, instance.ID, eip.Str("instance"), "the Elastic IP belongs to the chat instance")
 	assert.Equal(t, instance.ID, out.instance)
@@ -148,18 +149,26 @@ func TestNewChatBastion(t *testing.T) {
 	assert.Equal(t, "ssh -J ubuntu@"+wantIP+" ubuntu@<api-private-ip>", out.jump)
 	assert.Equal(t, sg.ID, out.sg)
 
-	// The instance comes from its launch template, in the given public subnet, with its security group.
-	assert.Equal(t, lt.ID, instance.Str("launchTemplate.id"))
-	assert.Equal(t, "1", instance.Str("launchTemplate.version"))
-	assert.Empty(t, instance.Str("ami"), "the image comes from the template's SSM reference")
+	// A plain instance (no launch template, whose new versions would replace it) with the given image, in
+	// the given public subnet, with its security group, IMDSv2 only and an encrypted root volume.
+	assert.Empty(t, m.ByType(ltType))
+	_, fromTemplate := instance.Input("launchTemplate")
+	assert.False(t, fromTemplate)
+	_, hasUserData := instance.Input("userData")
+	assert.False(t, hasUserData, "settings reach the server through Systems Manager, never user data")
+	assert.Equal(t, testImageID, instance.Str("ami"))
 	assert.Equal(t, "subnet-0public00000000a", instance.Str("subnetId"))
 	assert.Equal(t, []string{sg.ID}, instance.Strs("vpcSecurityGroupIds"))
-	assert.Equal(t, "resolve:ssm:/aws/service/canonical/ubuntu/server/24.04/stable/current/arm64/hvm/ebs-gp3/ami-id", lt.Str("imageId"),
-		"t4g is Graviton")
-	assert.Equal(t, "t4g.micro", lt.Str("instanceType"))
-	assert.Equal(t, "ops", lt.Str("keyName"))
-	_, hasNIC := lt.Input("networkInterfaces")
-	assert.False(t, hasNIC, "EC2 refuses a subnet on both the instance and the template's interface")
+	assert.Equal(t, "t4g.micro", instance.Str("instanceType"))
+	assert.Equal(t, "ops", instance.Str("keyName"))
+	assert.Equal(t, "required", instance.Str("metadataOptions.httpTokens"))
+	hops, _ := instance.Num("metadataOptions.httpPutResponseHopLimit")
+	assert.Equal(t, 1.0, hops)
+	encrypted, _ := instance.Bool("rootBlockDevice.encrypted")
+	assert.True(t, encrypted)
+	size, _ := instance.Num("rootBlockDevice.volumeSize")
+	assert.Equal(t, 16.0, size)
+	assert.Equal(t, "gp3", instance.Str("rootBlockDevice.volumeType"))
 
 	// Ingress: the chat port from chatCidrs, SSH from sshCidrs only, each rule one CIDR.
 	var got []string
@@ -182,15 +191,34 @@ func TestNewChatBastion(t *testing.T) {
 	assert.Equal(t, "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore", att.Str("policyArn"))
 	assert.Empty(t, m.ByType("aws:iam/rolePolicy:RolePolicy"), "the chat server needs no AWS API beyond SSM")
 	profile := m.One(t, "aws:iam/instanceProfile:InstanceProfile")
-	assert.Equal(t, outputStr(t, profile, "arn"), lt.Str("iamInstanceProfile.arn"))
+	assert.Equal(t, profile.ID, instance.Str("iamInstanceProfile"))
 
-	ud := userData(t, lt)
+	// Settings: the setup document, run on exactly this instance by an association carrying the env file.
+	doc := m.One(t, "aws:ssm/document:Document")
+	want, err := chatDocument()
+	require.NoError(t, err)
+	assert.Equal(t, want, doc.Str("content"))
+	assert.Equal(t, "Command", doc.Str("documentType"))
+	assoc := m.One(t, "aws:ssm/association:Association")
+	assert.Equal(t, outputStr(t, doc, "name"), assoc.Str("name"))
+	assert.Equal(t, outputStr(t, doc, "latestVersion"), assoc.Str("documentVersion"), "a new script must rerun")
+	assert.Equal(t, "InstanceIds", assoc.Str("targets[0].key"))
+	assert.Equal(t, []string{instance.ID}, assoc.Strs("targets[0].values"))
+	env := chatEnvOf(t, m)
 	for _, want := range []string{
 		"REDIS_HOST=" + testRedisHost + "\n", "REDIS_PORT=6379\n", "REDIS_TLS=true\n",
-		"API_BASE_URL=" + testAPIURL + "\n", "CHAT_PORT=8080\n", "/etc/football/chat.env",
+		"API_BASE_URL=" + testAPIURL + "\n", "CHAT_PORT=8080\n",
 	} {
-		assert.Contains(t, ud, want)
+		assert.Contains(t, env, want)
 	}
+}
+
+// chatEnvOf decodes the env file the chat server's association hands its setup document.
+func chatEnvOf(t *testing.T, m *mock.Mocks) string {
+	t.Helper()
+	raw, err := base64.StdEncoding.DecodeString(m.One(t, "aws:ssm/association:Association").Str("parameters.env"))
+	require.NoError(t, err)
+	return string(raw)
 }
 
 func TestNewChatBastionNoSSHByDefault(t *testing.T) {
@@ -208,9 +236,9 @@ func TestNewChatBastionNoSSHByDefault(t *testing.T) {
 		assert.Equal(t, float64(443), port, "%s: without sshCidrs only the chat port is open", r.Name)
 	}
 	assert.Len(t, m.ByType(ingressType), 2)
-	lt := m.One(t, ltType)
-	assert.Equal(t, "t4g.small", lt.Str("instanceType"))
-	_, hasKey := lt.Input("keyName")
+	instance := m.One(t, "aws:ec2/instance:Instance")
+	assert.Equal(t, "t4g.small", instance.Str("instanceType"))
+	_, hasKey := instance.Input("keyName")
 	assert.False(t, hasKey)
 }
 
@@ -276,7 +304,7 @@ func TestNewChatBastionRedisAuthSecret(t *testing.T) {
 	assert.Equal(t, "Allow", doc.Statement[0].Effect)
 	assert.ElementsMatch(t, []string{"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}, doc.Statement[0].Action)
 	assert.Equal(t, []string{testAuthSecretARN}, doc.Statement[0].Resource, "exactly the AUTH token's secret")
-	assert.Contains(t, userData(t, m.One(t, ltType)), "REDIS_AUTH_SECRET_ARN="+testAuthSecretARN+"\n")
+	assert.Contains(t, chatEnvOf(t, m), "REDIS_AUTH_SECRET_ARN="+testAuthSecretARN+"\n")
 
 	// Without TLS there is no AUTH: the data tier's "" is ignored and no policy is made.
 	m, err = mock.Run(runOptions(), func(ctx *pulumi.Context) error {
@@ -287,7 +315,7 @@ func TestNewChatBastionRedisAuthSecret(t *testing.T) {
 	})
 	require.NoError(t, err)
 	assert.Empty(t, m.ByType("aws:iam/rolePolicy:RolePolicy"))
-	assert.Contains(t, userData(t, m.One(t, ltType)), "REDIS_AUTH_SECRET_ARN=\n")
+	assert.Contains(t, chatEnvOf(t, m), "REDIS_AUTH_SECRET_ARN=\n")
 
 	_, err = mock.Run(runOptions(), func(ctx *pulumi.Context) error {
 		args := validChatArgs("dev")
@@ -298,8 +326,7 @@ func TestNewChatBastionRedisAuthSecret(t *testing.T) {
 	assert.ErrorContains(t, err, `chat bastion "chat": wiring: RedisAuthSecretARN resolved to "" while RedisTLS is true`)
 }
 
-// TestNewChatBastionTags: the caller's tags reach the server, its root volume and its network interface,
-// and the instance resource carries the same set, so state matches what the launch tagged.
+// TestNewChatBastionTags: the caller's tags reach the server and its root volume.
 func TestNewChatBastionTags(t *testing.T) {
 	t.Parallel()
 	tags := map[string]string{"Team": "chat", "CostCenter": "cc-7"}
@@ -312,12 +339,10 @@ func TestNewChatBastionTags(t *testing.T) {
 	require.NoError(t, err)
 	checkComponentInvariants(t, m, chatBastionType, "chat")
 	want := map[string]string{"Name": "chat", "Team": "chat", "CostCenter": "cc-7"}
-	for typ, got := range launchTags(t, m.One(t, ltType)) {
-		assert.Equal(t, want, got, typ)
-	}
 	instance := m.One(t, "aws:ec2/instance:Instance")
 	for k, v := range want {
 		assert.Equal(t, v, instance.Str("tags."+k), k)
+		assert.Equal(t, v, instance.Str("rootBlockDevice.tags."+k), k)
 	}
 	assert.Len(t, tags, 2, "the caller's map is not changed")
 }

@@ -25,8 +25,8 @@ func runOptions() mock.Options {
 }
 
 // checkComponentInvariants asserts what holds for every component of this package: every custom
-// resource is parented to the component and named "<name>-...", and every launch template boots
-// Ubuntu 24.04 with IMDSv2 only and an encrypted root volume.
+// resource is parented to the component and named "<name>-...", and every server (a launch template or
+// an instance) boots the given image with IMDSv2 only and an encrypted root volume.
 func checkComponentInvariants(t *testing.T, m *mock.Mocks, componentType, name string) {
 	t.Helper()
 	comp := m.One(t, componentType)
@@ -38,9 +38,17 @@ func checkComponentInvariants(t *testing.T, m *mock.Mocks, componentType, name s
 		assert.Equal(t, comp.URN, r.Parent, "%s %s must be parented to the %s", r.Type, r.Name, componentType)
 		assert.True(t, strings.HasPrefix(r.Name, name+"-"), "%s %q must be named %s-<role>", r.Type, r.Name, name)
 	}
-	lts := m.ByType(ltType)
-	require.NotEmpty(t, lts, "every server is launched from a template")
-	for _, lt := range lts {
+	for _, i := range m.ByType("aws:ec2/instance:Instance") {
+		assert.Equal(t, "required", i.Str("metadataOptions.httpTokens"), "%s: IMDSv2 only", i.Name)
+		hop, ok := i.Num("metadataOptions.httpPutResponseHopLimit")
+		assert.True(t, ok && hop == 1, "%s: IMDS hop limit must be 1, got %v", i.Name, hop)
+		encrypted, _ := i.Bool("rootBlockDevice.encrypted")
+		assert.True(t, encrypted, "%s: root volume encrypted", i.Name)
+		assert.Equal(t, testImageID, i.Str("ami"), i.Name)
+		assert.NotEmpty(t, i.Str("iamInstanceProfile"), "%s: instance profile", i.Name)
+		assert.Equal(t, name, i.Str("rootBlockDevice.tags.Name"), "%s: the root volume's Name tag", i.Name)
+	}
+	for _, lt := range m.ByType(ltType) {
 		assert.Equal(t, "required", lt.Str("metadataOptions.httpTokens"), "%s: IMDSv2 only", lt.Name)
 		hop, ok := lt.Num("metadataOptions.httpPutResponseHopLimit")
 		assert.True(t, ok && hop == 1, "%s: IMDS hop limit must be 1, got %v", lt.Name, hop)
@@ -48,8 +56,7 @@ func checkComponentInvariants(t *testing.T, m *mock.Mocks, componentType, name s
 		assert.Equal(t, "/dev/sda1", lt.Str("blockDeviceMappings[0].deviceName"), "%s: Ubuntu's root device", lt.Name)
 		assert.Equal(t, "true", lt.Str("blockDeviceMappings[0].ebs.encrypted"), "%s: root volume encrypted", lt.Name)
 		assert.Equal(t, "gp3", lt.Str("blockDeviceMappings[0].ebs.volumeType"), lt.Name)
-		assert.True(t, strings.HasPrefix(lt.Str("imageId"), "resolve:ssm:/aws/service/canonical/ubuntu/server/24.04/stable/current/"),
-			"%s: image %q", lt.Name, lt.Str("imageId"))
+		assert.Equal(t, testImageID, lt.Str("imageId"), "%s: a pinned AMI ID (automatic rollback refuses resolve:ssm:)", lt.Name)
 		assert.NotEmpty(t, lt.Str("iamInstanceProfile.arn"), "%s: instance profile", lt.Name)
 		// Default tags never reach what a launch creates; the template tags all of it, Name included.
 		specs := launchTags(t, lt)
@@ -130,14 +137,15 @@ func rulesOf(m *mock.Mocks, typ, sgID string) []*mock.Resource {
 	return out
 }
 
-// userData decodes a launch template's user data.
+// userData decodes a launch template's user data (the setup script) and returns it followed by the env
+// file the script writes.
 func userData(t *testing.T, lt *mock.Resource) string {
 	t.Helper()
 	raw := lt.Str("userData")
 	require.NotEmpty(t, raw, "%s has no user data", lt.Name)
 	b, err := base64.StdEncoding.DecodeString(raw)
 	require.NoError(t, err, "%s: user data must be base64", lt.Name)
-	return string(b)
+	return string(b) + "\n" + decodeEnv(t, string(b))
 }
 
 // outputStr returns a string the mock answered for r.

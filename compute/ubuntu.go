@@ -84,25 +84,6 @@ func sortedFamilies() []string {
 	return out
 }
 
-// ubuntuParameter is Canonical's public SSM parameter for the current Ubuntu 24.04 LTS image; %s is
-// amd64 or arm64. See https://documentation.ubuntu.com/aws/aws-how-to/instances/find-ubuntu-images/.
-const ubuntuParameter = "/aws/service/canonical/ubuntu/server/24.04/stable/current/%s/hvm/ebs-gp3/ami-id"
-
-// UbuntuImage returns the image reference for Ubuntu 24.04 LTS on instanceType's architecture (Graviton
-// families arm64, others amd64), as "resolve:ssm:<Canonical's parameter>". It goes into a launch
-// template's imageId: EC2 resolves it at each launch and the template keeps the string, so a new Ubuntu
-// build reaches new instances only, and never replaces a running server behind the operator's back. It
-// fails for instance families this package does not know.
-func UbuntuImage(instanceType string) (string, error) {
-	family, _, _ := strings.Cut(instanceType, ".")
-	arch, ok := instanceFamilies[family]
-	if !ok {
-		return "", fmt.Errorf("ubuntu image: instance type %q is not allowed; family must be one of %s",
-			instanceType, strings.Join(sortedFamilies(), ", "))
-	}
-	return "resolve:ssm:" + fmt.Sprintf(ubuntuParameter, arch), nil
-}
-
 // problems collects validation failures, each naming its full config path.
 type problems struct {
 	section string // "football:chat"
@@ -223,6 +204,7 @@ func cidrSlug(cidr string) string {
 
 // serverSpec is what differs between the chat and the API launch templates.
 type serverSpec struct {
+	image           pulumi.StringInput // AMI ID
 	instanceType    string
 	keyName         string
 	rootVolumeGiB   int
@@ -282,18 +264,14 @@ func (p *problems) tags(tags map[string]string) {
 	}
 }
 
-// newServerTemplate registers a launch template with the settings every server shares: Ubuntu 24.04 by
-// SSM reference, IMDSv2 only with a hop limit of 1 (so a container on the host cannot reach the
+// newServerTemplate registers a launch template with the settings every server shares: the stack's pinned
+// Ubuntu 24.04 image (an AMI ID, which Auto Scaling's automatic rollback requires), IMDSv2 only with a hop limit of 1 (so a container on the host cannot reach the
 // instance's credentials; FSBP EC2.8, EC2.170, AutoScaling.3) and an encrypted gp3 root volume (FSBP
 // EC2.3, EC2.181).
 func newServerTemplate(ctx *pulumi.Context, name string, s serverSpec, opts ...pulumi.ResourceOption) (*ec2.LaunchTemplate, error) {
-	image, err := UbuntuImage(s.instanceType)
-	if err != nil {
-		return nil, err
-	}
 	args := &ec2.LaunchTemplateArgs{
 		Description:  pulumi.String("Ubuntu 24.04 LTS, " + s.nameTag),
-		ImageId:      pulumi.String(image),
+		ImageId:      s.image,
 		InstanceType: pulumi.String(s.instanceType),
 		IamInstanceProfile: &ec2.LaunchTemplateIamInstanceProfileArgs{
 			Arn: s.instanceProfile,

@@ -7,19 +7,18 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestUbuntuImage(t *testing.T) {
+func TestArchitecture(t *testing.T) {
 	t.Parallel()
-	const prefix = "resolve:ssm:/aws/service/canonical/ubuntu/server/24.04/stable/current/"
 	for _, tc := range []struct{ instanceType, arch string }{
-		{"t4g.micro", "arm64"}, {"t4g.nano", "arm64"}, {"m7g.large", "arm64"}, {"c7g.medium", "arm64"},
-		{"t3.micro", "amd64"}, {"t3a.small", "amd64"}, {"m7i.large", "amd64"}, {"c7i.xlarge", "amd64"},
+		{"t4g.micro", ARM64}, {"t4g.nano", ARM64}, {"m7g.large", ARM64}, {"c7g.medium", ARM64},
+		{"t3.micro", AMD64}, {"t3a.small", AMD64}, {"m7i.large", AMD64}, {"c7i.xlarge", AMD64},
 	} {
-		got, err := UbuntuImage(tc.instanceType)
+		got, err := Architecture(tc.instanceType)
 		require.NoError(t, err, tc.instanceType)
-		assert.Equal(t, prefix+tc.arch+"/hvm/ebs-gp3/ami-id", got, tc.instanceType)
+		assert.Equal(t, tc.arch, got, tc.instanceType)
 	}
 	for _, bad := range []string{"", "t2-micro", "x1e.xlarge", "a1.large", "T4G.micro"} {
-		_, err := UbuntuImage(bad)
+		_, err := Architecture(bad)
 		assert.ErrorContains(t, err, "is not allowed; family must be one of", "%q", bad)
 	}
 }

@@ -3,6 +3,7 @@ package compute
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -83,34 +84,88 @@ func checkVars(vars []envVar) error {
 	return errors.Join(errs...)
 }
 
-// renderAPIUserData returns the cloud-config of an API server.
-func renderAPIUserData(e apiEnv) (string, error) {
-	return renderUserData(service{
-		Name: "api", Port: "${APP_PORT}", HealthCheckPath: e.HealthCheckPath, Vars: e.vars(),
-	})
+// envFile renders an env file: one KEY=value line per variable, after checking every value.
+func envFile(vars []envVar) (string, error) {
+	if err := checkVars(vars); err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	for _, v := range vars {
+		b.WriteString(v.Key + "=" + v.Value + "\n")
+	}
+	return b.String(), nil
 }
 
-// renderChatUserData returns the cloud-config of the chat server.
-func renderChatUserData(e chatEnv) (string, error) {
-	return renderUserData(service{
-		Name: "chat", Port: "${CHAT_PORT}", HealthCheckPath: "/health", Vars: e.vars(),
+// renderAPIUserData returns the user data of an API server: the setup script with its settings inside. A
+// change of settings is a new launch template version, which the Auto Scaling group rolls out.
+func renderAPIUserData(e apiEnv) (string, error) {
+	env, err := envFile(e.vars())
+	if err != nil {
+		return "", err
+	}
+	return setupScript(service{Name: "api", Port: "${APP_PORT}", HealthCheckPath: e.HealthCheckPath, Env: env})
+}
+
+// chatEnvParameter is the chat server's env file, base64-encoded, as the value of the "env" parameter of
+// the chat server's Systems Manager document.
+func chatEnvParameter(e chatEnv) (string, error) {
+	env, err := envFile(e.vars())
+	if err != nil {
+		return "", err
+	}
+	return base64.StdEncoding.EncodeToString([]byte(env)), nil
+}
+
+// base64Pattern is what the document's env parameter accepts: Systems Manager pastes a parameter's value
+// into the script text, so it refuses anything but base64 before the script exists.
+const base64Pattern = "^[A-Za-z0-9+/]*={0,2}$"
+
+// chatDocument returns the content (JSON, schema 2.2) of the chat server's Command document: the setup
+// script, taking the env file as the base64 parameter "env".
+func chatDocument() (string, error) {
+	script, err := setupScript(service{
+		Name: "chat", Port: "${CHAT_PORT}", HealthCheckPath: "/health", EnvBase64: "{{ env }}",
 	})
+	if err != nil {
+		return "", err
+	}
+	doc := map[string]any{
+		"schemaVersion": "2.2",
+		"description":   "football chat server: write its settings and service unit, then (re)start it when they changed",
+		"parameters": map[string]any{
+			"env": map[string]any{
+				"type":           "String",
+				"description":    "/etc/football/chat.env, base64-encoded",
+				"allowedPattern": base64Pattern,
+			},
+		},
+		"mainSteps": []any{map[string]any{
+			"action": "aws:runShellScript",
+			"name":   "setup",
+			"inputs": map[string]any{
+				"timeoutSeconds": "600",
+				"runCommand":     strings.Split(strings.TrimSuffix(script, "\n"), "\n"),
+			},
+		}},
+	}
+	b, err := json.MarshalIndent(doc, "", "  ")
+	return string(b), err
 }
 
 type service struct {
 	Name            string // api or chat
 	Port            string // as systemd expands it from the env file
 	HealthCheckPath string
-	Vars            []envVar
+	// Env is the env file, written as it is (checkVars keeps its values to one line without quotes or $,
+	// and the here-document's delimiter is quoted, so the shell expands nothing). EnvBase64 instead names a
+	// base64-encoded env file: the chat document's Systems Manager parameter reference.
+	Env, EnvBase64 string
 }
 
-func renderUserData(s service) (string, error) {
-	if err := checkVars(s.Vars); err != nil {
-		return "", err
-	}
+func setupScript(s service) (string, error) {
 	var b bytes.Buffer
-	if err := userDataTemplate.Execute(&b, s); err != nil {
-		return "", fmt.Errorf("rendering user data: %w", err)
+	if err := setupTemplate.Execute(&b, s); err != nil {
+		return "", fmt.Errorf("rendering the setup script: %w", err)
 	}
 	return b.String(), nil
 }
@@ -118,84 +173,90 @@ func renderUserData(s service) (string, error) {
 // encodeUserData base64-encodes user data: a launch template's userData must be base64.
 func encodeUserData(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
 
-// userDataTemplate is cloud-config. It installs nothing: Ubuntu's server image already has python3
-// (cloud-init runs on it), so servers come up healthy even before their subnets' egress works. The env file is root-owned and 0640 because systemd (PID 1, root)
-// reads it for the unit; the service itself never needs to open it. The placeholder runs as a
-// throwaway DynamicUser and may bind a port below 1024 (the chat port may be 443).
+// setupTemplate is the setup script of a server, in POSIX sh. It installs nothing: Ubuntu's server image
+// already has python3 (cloud-init runs on it), so servers come up healthy even before their subnets' egress
+// works. It is idempotent and restarts the service only when a file it writes changed, so running it again
+// with the same settings touches nothing.
 //
-// The team's app replaces the placeholder without touching this file: install the app, then add a
-// drop-in /etc/systemd/system/football-<name>.service.d/app.conf with
-//
-//	[Service]
-//	ExecStart=
-//	ExecStart=/opt/football/app/<binary>
-//
-// and run `systemctl daemon-reload && systemctl restart football-<name>`. The unit keeps loading
-// /etc/football/<name>.env, so the app reads its settings from its environment.
-var userDataTemplate = template.Must(template.New("user-data").Parse(`#cloud-config
-# football {{.Name}} server. Settings: /etc/football/{{.Name}}.env (loaded by football-{{.Name}}.service).
-# Until the app is deployed, football-{{.Name}}.service runs a placeholder answering 200 on {{.HealthCheckPath}}.
-# Deploy the app with a drop-in /etc/systemd/system/football-{{.Name}}.service.d/app.conf that resets
-# ExecStart= and sets the app's command; the unit keeps loading the env file.
-write_files:
-  - path: /etc/football/{{.Name}}.env
-    owner: root:root
-    permissions: '0640'
-    content: |
-{{- range .Vars}}
-      {{.Key}}={{.Value}}
+// The env file is root-owned and 0640 because systemd (PID 1, root) reads it for the unit; the service
+// itself never needs to open it. The placeholder runs as a throwaway DynamicUser and may bind a port below
+// 1024 (the chat port may be 443).
+var setupTemplate = template.Must(template.New("setup").Parse(`#!/bin/sh
+# football {{.Name}} server setup. Settings: /etc/football/{{.Name}}.env (loaded by football-{{.Name}}.service).
+# Until the app is released, football-{{.Name}}.service runs a placeholder answering 200 on {{.HealthCheckPath}}.
+set -eu
+# FOOTBALL_ROOT relocates every file the script writes (tests run it in a scratch directory).
+root="${FOOTBALL_ROOT:-}"
+changed=0
+# put SRC DEST MODE: move SRC over DEST when their contents differ, and remember that something changed.
+put() {
+  if [ -f "$2" ] && cmp -s "$1" "$2"; then rm -f "$1"; return 0; fi
+  chown root:root "$1"
+  chmod "$3" "$1"
+  mv "$1" "$2"
+  changed=1
+}
+mkdir -p "$root/etc/football" "$root/opt/football" "$root/etc/systemd/system"
+{{- if .EnvBase64}}
+printf '%s' '{{.EnvBase64}}' | base64 -d >"$root/etc/football/.{{.Name}}.env.new"
+{{- else}}
+cat >"$root/etc/football/.{{.Name}}.env.new" <<'FOOTBALL_EOF'
+{{.Env}}FOOTBALL_EOF
 {{- end}}
-  - path: /opt/football/placeholder.py
-    owner: root:root
-    permissions: '0755'
-    content: |
-      #!/usr/bin/env python3
-      """football placeholder: 200 on the health path, 503 elsewhere, until the app replaces it."""
-      import argparse
-      import http.server
+put "$root/etc/football/.{{.Name}}.env.new" "$root/etc/football/{{.Name}}.env" 0640
+cat >"$root/opt/football/.placeholder.py.new" <<'FOOTBALL_EOF'
+#!/usr/bin/env python3
+"""football placeholder: 200 on the health path, 503 elsewhere, until the app is released."""
+import argparse
+import http.server
 
-      parser = argparse.ArgumentParser()
-      parser.add_argument("--port", type=int, required=True)
-      parser.add_argument("--health", default="/health")
-      parser.add_argument("--name", default="football")
-      args = parser.parse_args()
+parser = argparse.ArgumentParser()
+parser.add_argument("--port", type=int, required=True)
+parser.add_argument("--health", default="/health")
+parser.add_argument("--name", default="football")
+args = parser.parse_args()
 
 
-      class Handler(http.server.BaseHTTPRequestHandler):
-          def do_GET(self):
-              healthy = self.path.split("?", 1)[0] == args.health
-              if healthy:
-                  body = b"ok\n"
-              else:
-                  body = ("football %s placeholder: the app is not deployed yet\n" % args.name).encode()
-              self.send_response(200 if healthy else 503)
-              self.send_header("Content-Type", "text/plain; charset=utf-8")
-              self.send_header("Content-Length", str(len(body)))
-              self.end_headers()
-              self.wfile.write(body)
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        healthy = self.path.split("?", 1)[0] == args.health
+        if healthy:
+            body = b"ok\n"
+        else:
+            body = ("football %s placeholder: the app is not released yet\n" % args.name).encode()
+        self.send_response(200 if healthy else 503)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
 
-      http.server.ThreadingHTTPServer(("", args.port), Handler).serve_forever()
-  - path: /etc/systemd/system/football-{{.Name}}.service
-    owner: root:root
-    permissions: '0644'
-    content: |
-      [Unit]
-      Description=football {{.Name}} (placeholder until the app's drop-in replaces ExecStart)
-      Wants=network-online.target
-      After=network-online.target
+http.server.ThreadingHTTPServer(("", args.port), Handler).serve_forever()
+FOOTBALL_EOF
+put "$root/opt/football/.placeholder.py.new" "$root/opt/football/placeholder.py" 0755
+cat >"$root/etc/systemd/system/.football-{{.Name}}.service.new" <<'FOOTBALL_EOF'
+[Unit]
+Description=football {{.Name}} (placeholder until the app is released)
+Wants=network-online.target
+After=network-online.target
 
-      [Service]
-      EnvironmentFile=/etc/football/{{.Name}}.env
-      ExecStart=/usr/bin/python3 /opt/football/placeholder.py --name {{.Name}} --port {{.Port}} --health {{.HealthCheckPath}}
-      DynamicUser=yes
-      AmbientCapabilities=CAP_NET_BIND_SERVICE
-      Restart=always
-      RestartSec=2
+[Service]
+EnvironmentFile=/etc/football/{{.Name}}.env
+ExecStart=/usr/bin/python3 /opt/football/placeholder.py --name {{.Name}} --port {{.Port}} --health {{.HealthCheckPath}}
+DynamicUser=yes
+AmbientCapabilities=CAP_NET_BIND_SERVICE
+Restart=always
+RestartSec=2
 
-      [Install]
-      WantedBy=multi-user.target
-runcmd:
-  - [systemctl, daemon-reload]
-  - [systemctl, enable, --now, football-{{.Name}}.service]
+[Install]
+WantedBy=multi-user.target
+FOOTBALL_EOF
+put "$root/etc/systemd/system/.football-{{.Name}}.service.new" "$root/etc/systemd/system/football-{{.Name}}.service" 0644
+systemctl daemon-reload
+systemctl enable football-{{.Name}}.service
+if [ "$changed" = 1 ]; then
+  systemctl restart football-{{.Name}}.service
+else
+  systemctl start football-{{.Name}}.service
+fi
 `))

@@ -1,15 +1,18 @@
 package compute
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"flag"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"gopkg.in/yaml.v3"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
@@ -48,43 +51,83 @@ func golden(t *testing.T, name, got string) {
 	assert.Equal(t, string(want), got, "user data changed; review, then rerun with -update")
 }
 
+// decodeEnv finds the env file inside a rendered setup script: a here-document, or base64.
+func decodeEnv(t *testing.T, script string) string {
+	t.Helper()
+	if m := regexp.MustCompile(`(?s)\.env\.new" <<'FOOTBALL_EOF'\n(.*?)FOOTBALL_EOF\n`).FindStringSubmatch(script); m != nil {
+		return m[1]
+	}
+	m := regexp.MustCompile(`printf '%s' '([A-Za-z0-9+/=]*)' \| base64 -d`).FindStringSubmatch(script)
+	require.NotNil(t, m, "the script must write an env file")
+	env, err := base64.StdEncoding.DecodeString(m[1])
+	require.NoError(t, err)
+	return string(env)
+}
+
 func TestRenderAPIUserData(t *testing.T) {
 	t.Parallel()
 	got, err := renderAPIUserData(sampleAPIEnv())
 	require.NoError(t, err)
 	golden(t, "api.user-data.golden", got)
+	assert.True(t, strings.HasPrefix(got, "#!/bin/sh\n"), "cloud-init runs user data starting with #! as a script")
+	assert.Equal(t, "DB_HOST=football-db.cabcdefghijk.ap-northeast-2.rds.amazonaws.com\n"+
+		"DB_PORT=3306\nDB_NAME=football\n"+
+		"DB_SECRET_ARN=arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:rds!db-1234-abcdef\n"+
+		"REDIS_HOST=master.football-redis.abc123.apn2.cache.amazonaws.com\n"+
+		"REDIS_PORT=6379\nREDIS_TLS=true\nREDIS_AUTH_SECRET_ARN="+testAuthSecretARN+"\n"+
+		"AWS_REGION=ap-northeast-2\nAPP_PORT=8080\n", decodeEnv(t, got))
 	for _, line := range []string{
-		"#cloud-config",
-		"      DB_HOST=football-db.cabcdefghijk.ap-northeast-2.rds.amazonaws.com\n",
-		"      DB_PORT=3306\n", "      DB_NAME=football\n",
-		"      DB_SECRET_ARN=arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:rds!db-1234-abcdef\n",
-		"      REDIS_HOST=master.football-redis.abc123.apn2.cache.amazonaws.com\n",
-		"      REDIS_PORT=6379\n", "      REDIS_TLS=true\n", "      AWS_REGION=ap-northeast-2\n", "      APP_PORT=8080\n",
-		"      REDIS_AUTH_SECRET_ARN=" + testAuthSecretARN + "\n",
-		"  - path: /etc/football/api.env\n    owner: root:root\n    permissions: '0640'\n",
 		"EnvironmentFile=/etc/football/api.env",
 		"--port ${APP_PORT} --health /health",
-		"[systemctl, enable, --now, football-api.service]",
+		`put "$root/etc/football/.api.env.new" "$root/etc/football/api.env" 0640` + "\n",
+		"\nDB_HOST=football-db.cabcdefghijk.ap-northeast-2.rds.amazonaws.com\n", // readable in the decoded user data
+		"systemctl enable football-api.service\n",
 	} {
 		assert.Contains(t, got, line)
 	}
 }
 
-func TestRenderChatUserData(t *testing.T) {
+func TestChatDocument(t *testing.T) {
 	t.Parallel()
-	got, err := renderChatUserData(sampleChatEnv())
+	content, err := chatDocument()
 	require.NoError(t, err)
-	golden(t, "chat.user-data.golden", got)
-	for _, line := range []string{
-		"      REDIS_HOST=master.football-redis.abc123.apn2.cache.amazonaws.com\n", "      REDIS_PORT=6379\n",
-		"      REDIS_TLS=true\n", "      API_BASE_URL=https://football-api-1234567890.ap-northeast-2.elb.amazonaws.com\n",
-		"      CHAT_PORT=8080\n", "      REDIS_AUTH_SECRET_ARN=" + testAuthSecretARN + "\n",
-		"  - path: /etc/football/chat.env\n    owner: root:root\n    permissions: '0640'\n",
-		"--port ${CHAT_PORT}", "football-chat.service",
-	} {
-		assert.Contains(t, got, line)
+	golden(t, "chat.document.golden", content)
+	var doc struct {
+		SchemaVersion string `json:"schemaVersion"`
+		Parameters    map[string]struct {
+			Type, AllowedPattern string
+		}
+		MainSteps []struct {
+			Action string
+			Inputs struct {
+				RunCommand []string
+			}
+		}
 	}
-	assert.NotContains(t, got, "DB_", "chat needs no database settings")
+	require.NoError(t, json.Unmarshal([]byte(content), &doc))
+	assert.Equal(t, "2.2", doc.SchemaVersion)
+	require.Contains(t, doc.Parameters, "env")
+	assert.Equal(t, "String", doc.Parameters["env"].Type)
+	require.Len(t, doc.MainSteps, 1)
+	assert.Equal(t, "aws:runShellScript", doc.MainSteps[0].Action)
+	script := strings.Join(doc.MainSteps[0].Inputs.RunCommand, "\n")
+	assert.Contains(t, script, `printf '%s' '{{ env }}' | base64 -d >"$root/etc/football/.chat.env.new"`)
+	assert.Contains(t, script, "--port ${CHAT_PORT} --health /health")
+
+	// Systems Manager checks the value against allowedPattern before pasting it into the script text:
+	// the pattern must admit the base64 of every env file and nothing that could end the quoted string.
+	pattern := regexp.MustCompile(doc.Parameters["env"].AllowedPattern)
+	env, err := chatEnvParameter(sampleChatEnv())
+	require.NoError(t, err)
+	assert.True(t, pattern.MatchString(env))
+	for _, bad := range []string{"abc'; reboot; echo '", "a b", "$(id)", "YQ==\nZ"} {
+		assert.False(t, pattern.MatchString(bad), "%q", bad)
+	}
+	decoded := decodeEnv(t, strings.Replace(script, "{{ env }}", env, 1))
+	assert.Equal(t, "REDIS_HOST=master.football-redis.abc123.apn2.cache.amazonaws.com\nREDIS_PORT=6379\nREDIS_TLS=true\n"+
+		"REDIS_AUTH_SECRET_ARN="+testAuthSecretARN+"\nAPI_BASE_URL=https://football-api-1234567890.ap-northeast-2.elb.amazonaws.com\n"+
+		"AWS_REGION=ap-northeast-2\nCHAT_PORT=8080\n", decoded)
+	assert.NotContains(t, decoded, "DB_", "chat needs no database settings")
 }
 
 func TestRenderUserDataRefusesUnsafeValues(t *testing.T) {
@@ -103,7 +146,7 @@ func TestRenderUserDataRefusesUnsafeValues(t *testing.T) {
 	}
 	c := sampleChatEnv()
 	c.APIBaseURL = "http://x/$(reboot)"
-	_, err = renderChatUserData(c)
+	_, err = chatEnvParameter(c)
 	assert.ErrorContains(t, err, "API_BASE_URL")
 }
 
@@ -115,55 +158,68 @@ func TestUserDataWithoutRedisAuth(t *testing.T) {
 	e.RedisAuthSecretARN = ""
 	got, err := renderAPIUserData(e)
 	require.NoError(t, err)
-	assert.Contains(t, got, "      REDIS_TLS=true\n      REDIS_AUTH_SECRET_ARN=\n      AWS_REGION=")
+	assert.Contains(t, decodeEnv(t, got), "REDIS_TLS=true\nREDIS_AUTH_SECRET_ARN=\nAWS_REGION=")
 	c := sampleChatEnv()
 	c.RedisAuthSecretARN = ""
-	got, err = renderChatUserData(c)
+	env, err := chatEnvParameter(c)
 	require.NoError(t, err)
-	assert.Contains(t, got, "      REDIS_AUTH_SECRET_ARN=\n")
+	raw, err := base64.StdEncoding.DecodeString(env)
+	require.NoError(t, err)
+	assert.Contains(t, string(raw), "REDIS_AUTH_SECRET_ARN=\n")
 
 	e.DBSecretARN = ""
 	_, err = renderAPIUserData(e)
 	assert.ErrorContains(t, err, "user data: DB_SECRET_ARN is empty")
 	c.RedisAuthSecretARN = "arn:aws:secretsmanager:x secret"
-	_, err = renderChatUserData(c)
+	_, err = chatEnvParameter(c)
 	assert.ErrorContains(t, err, `user data: REDIS_AUTH_SECRET_ARN "arn:aws:secretsmanager:x secret" is not allowed`)
 }
 
-// TestUserDataParses reads the user data as cloud-init would (YAML) and checks the files it writes, so
-// an indentation slip in the template cannot leave an env line outside its file.
-func TestUserDataParses(t *testing.T) {
+// TestSetupScriptRuns runs the rendered script with sh in a scratch root (FOOTBALL_ROOT), with chown and
+// systemctl replaced by recorders: the first run writes every file and restarts the service, a second
+// run with the same settings changes nothing and only makes sure the service runs, and new settings
+// restart it again.
+func TestSetupScriptRuns(t *testing.T) {
 	t.Parallel()
-	for name, render := range map[string]func() (string, error){
-		"api":  func() (string, error) { return renderAPIUserData(sampleAPIEnv()) },
-		"chat": func() (string, error) { return renderChatUserData(sampleChatEnv()) },
-	} {
-		got, err := render()
-		require.NoError(t, err)
-		require.True(t, strings.HasPrefix(got, "#cloud-config\n"), name)
-		var doc struct {
-			WriteFiles []struct {
-				Path, Owner, Permissions, Content string
-			} `yaml:"write_files"`
-			Runcmd [][]string `yaml:"runcmd"`
-		}
-		require.NoError(t, yaml.Unmarshal([]byte(got), &doc), name)
-		require.Len(t, doc.WriteFiles, 3, name)
-		env := doc.WriteFiles[0]
-		assert.Equal(t, "/etc/football/"+name+".env", env.Path)
-		assert.Equal(t, "0640", env.Permissions)
-		var vars []envVar
-		if name == "api" {
-			vars = sampleAPIEnv().vars()
-		} else {
-			vars = sampleChatEnv().vars()
-		}
-		var want strings.Builder
-		for _, v := range vars {
-			want.WriteString(v.Key + "=" + v.Value + "\n")
-		}
-		assert.Equal(t, want.String(), env.Content, name)
-		assert.Contains(t, doc.WriteFiles[2].Content, "EnvironmentFile=/etc/football/"+name+".env")
-		assert.Equal(t, []string{"systemctl", "enable", "--now", "football-" + name + ".service"}, doc.Runcmd[1])
+	root, bin := t.TempDir(), t.TempDir()
+	log := filepath.Join(bin, "calls")
+	for _, shim := range []string{"chown", "systemctl"} {
+		require.NoError(t, os.WriteFile(filepath.Join(bin, shim), []byte("#!/bin/sh\necho \""+shim+" $*\" >>"+log+"\n"), 0o755))
 	}
+	run := func(e apiEnv) string {
+		t.Helper()
+		script, err := renderAPIUserData(e)
+		require.NoError(t, err)
+		require.NoError(t, os.Remove(log), "reset the call log")
+		cmd := exec.Command("sh", "-c", script)
+		cmd.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"), "FOOTBALL_ROOT="+root)
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, string(out))
+		calls, err := os.ReadFile(log)
+		require.NoError(t, err)
+		return string(calls)
+	}
+	require.NoError(t, os.WriteFile(log, nil, 0o644))
+	first := run(sampleAPIEnv())
+	assert.Contains(t, first, "systemctl restart football-api.service")
+	env, err := os.ReadFile(filepath.Join(root, "etc/football/api.env"))
+	require.NoError(t, err)
+	assert.Contains(t, string(env), "DB_HOST=football-db.cabcdefghijk.ap-northeast-2.rds.amazonaws.com\n")
+	info, err := os.Stat(filepath.Join(root, "etc/football/api.env"))
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o640), info.Mode().Perm())
+	unit, err := os.ReadFile(filepath.Join(root, "etc/systemd/system/football-api.service"))
+	require.NoError(t, err)
+	assert.Contains(t, string(unit), "EnvironmentFile=/etc/football/api.env\n", "the unit names the real path")
+
+	again := run(sampleAPIEnv())
+	assert.NotContains(t, again, "restart", "the same settings must not restart the service")
+	assert.Contains(t, again, "systemctl start football-api.service")
+	entries, err := os.ReadDir(filepath.Join(root, "etc/football"))
+	require.NoError(t, err)
+	assert.Len(t, entries, 1, "no leftover temporary files")
+
+	changed := sampleAPIEnv()
+	changed.DBHost = "other.cabcdefghijk.ap-northeast-2.rds.amazonaws.com"
+	assert.Contains(t, run(changed), "systemctl restart football-api.service")
 }

@@ -9,7 +9,6 @@ package network
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -225,8 +224,9 @@ func (s Settings) Plan() (Plan, error) {
 // NetworkArgs configures NewNetwork.
 type NetworkArgs struct {
 	Settings
-	// NATImage is the AMI (or "resolve:ssm:" parameter) for the NAT instance. Required when NAT is "instance".
-	NATImage string
+	// NATImage is the AMI ID of the NAT instance (an Ubuntu image for NATInstanceType's architecture).
+	// Required when NAT is "instance". A new value replaces the NAT instance; nothing else does.
+	NATImage pulumi.StringInput
 	// Tags go on the NAT instance's volume and network interface, which the provider's default tags do
 	// not reach. Optional.
 	Tags map[string]string
@@ -244,7 +244,9 @@ type Network struct {
 	AvailabilityZones []string
 	// Plan is the address plan.
 	Plan Plan
-	// PublicSubnetIDs, PrivateSubnetIDs and DataSubnetIDs list each tier's subnets, one per AZ.
+	// PublicSubnetIDs, PrivateSubnetIDs and DataSubnetIDs list each tier's subnets, one per AZ. While an
+	// AZ is being added, a preview cannot know the new subnet's ID, so the whole list is unknown there;
+	// consumers that need one subnet use SubnetID instead.
 	PublicSubnetIDs  pulumi.StringArrayOutput
 	PrivateSubnetIDs pulumi.StringArrayOutput
 	DataSubnetIDs    pulumi.StringArrayOutput
@@ -252,6 +254,22 @@ type Network struct {
 	NATPublicIP pulumi.StringOutput
 	// FlowLogGroup is the CloudWatch Logs group of the flow logs ("" when off).
 	FlowLogGroup pulumi.StringOutput
+
+	// subnets holds each tier's subnet IDs in AZ order; see SubnetID.
+	subnets map[Tier][]pulumi.StringOutput
+}
+
+// SubnetID is the ID of the tier's subnet in az, or an error output when the network has no such subnet.
+// A subnet that already exists is found by its planned CIDR, so its ID stays known in a preview even while
+// awsx's VPC component changes (an AZ being added): a server placed in it is then not shown as replaced.
+func (n *Network) SubnetID(t Tier, az string) pulumi.StringOutput {
+	i := slices.Index(n.AvailabilityZones, az)
+	if i < 0 || i >= len(n.subnets[t]) {
+		return pulumi.StringOutput(pulumi.All().ApplyT(func([]any) (string, error) {
+			return "", fmt.Errorf("network: no %s subnet in %q; AZs are %v", t, az, n.AvailabilityZones)
+		}).(pulumi.StringOutput))
+	}
+	return n.subnets[t][i]
 }
 
 // NewNetwork checks args, then registers the VPC and what awsx leaves out. Bad args register nothing.
@@ -265,7 +283,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 	if err := a.Settings.Validate(); err != nil {
 		errs = append(errs, err)
 	}
-	if a.NAT == NATInstance && a.NATImage == "" {
+	if a.NAT == NATInstance && a.NATImage == nil {
 		errs = append(errs, errors.New("wiring: NATImage is required when NAT is \"instance\""))
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -291,9 +309,17 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		return nil, err
 	}
 	n.VPCID = v.VpcId
-	n.PublicSubnetIDs = v.PublicSubnetIds
-	n.PrivateSubnetIDs = v.PrivateSubnetIds
-	n.DataSubnetIDs = v.IsolatedSubnetIds
+	existing := n.existingSubnets(ctx, v.VpcId)
+	fromAwsx := map[Tier]pulumi.StringArrayOutput{Public: v.PublicSubnetIds, Private: v.PrivateSubnetIds, Data: v.IsolatedSubnetIds}
+	n.subnets = map[Tier][]pulumi.StringOutput{}
+	for _, t := range a.Tiers {
+		for i, az := range a.AvailabilityZones {
+			n.subnets[t] = append(n.subnets[t], knownSubnet(existing, plan.CIDR(t, az), fromAwsx[t].Index(pulumi.Int(i))))
+		}
+	}
+	n.PublicSubnetIDs = pulumi.ToStringArrayOutput(n.subnets[Public])
+	n.PrivateSubnetIDs = pulumi.ToStringArrayOutput(n.subnets[Private])
+	n.DataSubnetIDs = pulumi.ToStringArrayOutput(n.subnets[Data])
 
 	// FSBP EC2.2: adopting the default security group with no rules strips the allow-all rules AWS puts in it.
 	if _, err := ec2.NewDefaultSecurityGroup(ctx, name+"-default-sg", &ec2.DefaultSecurityGroupArgs{
@@ -302,19 +328,15 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		return nil, err
 	}
 
-	// Route tables of the private and data subnets, one each per AZ, looked up by subnet. awsx returns its
-	// route tables as resource references; looking them up by subnet keeps this code working under the
-	// mock engine, and depending on the VPC component waits for awsx's route table associations.
+	// Route tables of the private and data subnets, one each per AZ, looked up by subnet (awsx returns its
+	// route tables as resource references, which the mock engine cannot supply).
 	tables := map[Tier][]pulumi.StringOutput{}
 	for _, t := range []Tier{Private, Data} {
-		ids := map[Tier]pulumi.StringArrayOutput{Private: v.PrivateSubnetIds, Data: v.IsolatedSubnetIds}[t]
 		if !slices.Contains(a.Tiers, t) {
 			continue
 		}
-		for i := range a.AvailabilityZones {
-			rt := ec2.LookupRouteTableOutput(ctx, ec2.LookupRouteTableOutputArgs{SubnetId: ids.Index(pulumi.Int(i))},
-				pulumi.Parent(n), pulumi.DependsOn([]pulumi.Resource{v}))
-			tables[t] = append(tables[t], rt.RouteTableId())
+		for i, az := range a.AvailabilityZones {
+			tables[t] = append(tables[t], n.routeTable(ctx, existing, plan.CIDR(t, az), fromAwsx[t].Index(pulumi.Int(i)), v))
 		}
 	}
 
@@ -347,6 +369,57 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		return nil, err
 	}
 	return n, nil
+}
+
+// existingSubnets maps the CIDR block of every subnet the VPC has now to the subnet's ID. It does not wait
+// for awsx's VPC component: while the VPC's ID is known (every deployment after the first), a preview reads
+// the subnets as they are. It is read again in every deployment, so it never goes stale.
+func (n *Network) existingSubnets(ctx *pulumi.Context, vpcID pulumi.StringOutput) pulumi.StringMapOutput {
+	return vpcID.ApplyT(func(id string) (map[string]string, error) {
+		found, err := ec2.GetSubnets(ctx, &ec2.GetSubnetsArgs{
+			Filters: []ec2.GetSubnetsFilter{{Name: "vpc-id", Values: []string{id}}},
+		}, pulumi.Parent(n))
+		if err != nil {
+			return nil, fmt.Errorf("network: listing the subnets of %s: %w", id, err)
+		}
+		byCIDR := map[string]string{}
+		for _, sid := range found.Ids {
+			s, err := ec2.LookupSubnet(ctx, &ec2.LookupSubnetArgs{Id: pulumi.StringRef(sid)}, pulumi.Parent(n))
+			if err != nil {
+				return nil, fmt.Errorf("network: reading subnet %s: %w", sid, err)
+			}
+			byCIDR[s.CidrBlock] = sid
+		}
+		return byCIDR, nil
+	}).(pulumi.StringMapOutput)
+}
+
+// knownSubnet is the subnet planned at cidr: the existing subnet's ID when there is one, else awsx's
+// output, which is unknown during the preview of the deployment that creates the subnet.
+func knownSubnet(existing pulumi.StringMapOutput, cidr string, fromAwsx pulumi.StringOutput) pulumi.StringOutput {
+	return existing.ApplyT(func(m map[string]string) pulumi.StringOutput {
+		if id, ok := m[cidr]; ok {
+			return pulumi.String(id).ToStringOutput()
+		}
+		return fromAwsx
+	}).(pulumi.StringOutput)
+}
+
+// routeTable is the route table of the subnet planned at cidr. For an existing subnet it is read directly,
+// so routes and endpoint associations in it are not shown as replaced while awsx's component changes; for
+// a new subnet it waits for awsx to create and associate the table.
+func (n *Network) routeTable(ctx *pulumi.Context, existing pulumi.StringMapOutput, cidr string, fromAwsx pulumi.StringOutput, v *awsxec2.Vpc) pulumi.StringOutput {
+	return existing.ApplyT(func(m map[string]string) (pulumi.StringOutput, error) {
+		if id, ok := m[cidr]; ok {
+			rt, err := ec2.LookupRouteTable(ctx, &ec2.LookupRouteTableArgs{SubnetId: pulumi.StringRef(id)}, pulumi.Parent(n))
+			if err != nil {
+				return pulumi.StringOutput{}, fmt.Errorf("network: reading the route table of subnet %s (%s): %w", id, cidr, err)
+			}
+			return pulumi.String(rt.RouteTableId).ToStringOutput(), nil
+		}
+		return ec2.LookupRouteTableOutput(ctx, ec2.LookupRouteTableOutputArgs{SubnetId: fromAwsx},
+			pulumi.Parent(n), pulumi.DependsOn([]pulumi.Resource{v})).RouteTableId(), nil
+	}).(pulumi.StringOutput)
 }
 
 // vpcArgs hands awsx the plan: explicit AZ names and one explicit CIDR per AZ on every spec, so awsx lays
@@ -448,39 +521,32 @@ func (n *Network) natInstance(ctx *pulumi.Context, name string, a NetworkArgs, p
 	}, child); err != nil {
 		return pulumi.StringOutput{}, err
 	}
-	// The image is resolved by EC2 at launch from the launch template, so a new Ubuntu release never
-	// replaces the running instance.
-	lt, err := ec2.NewLaunchTemplate(ctx, name+"-nat-lt", &ec2.LaunchTemplateArgs{
-		ImageId:      pulumi.String(a.NATImage),
-		InstanceType: pulumi.String(a.NATInstanceType),
-		MetadataOptions: &ec2.LaunchTemplateMetadataOptionsArgs{
+	// A plain instance, not one launched from a template: an instance launched from a template is
+	// replaced whenever the template gets a new version, while a new instance type here is applied in
+	// place (stopped, changed, started: about a minute without egress). Only a new image (NATImage) or a
+	// new NAT script replaces it, and the preview shows that.
+	instance, err := ec2.NewInstance(ctx, name+"-nat", &ec2.InstanceArgs{
+		Ami:                 a.NATImage,
+		InstanceType:        pulumi.String(a.NATInstanceType),
+		SubnetId:            n.subnets[Public][0],
+		VpcSecurityGroupIds: pulumi.StringArray{sg.ID()},
+		// A NAT forwards packets that are neither from nor to itself.
+		SourceDestCheck: pulumi.Bool(false),
+		MetadataOptions: &ec2.InstanceMetadataOptionsArgs{
 			HttpEndpoint:            pulumi.String("enabled"),
 			HttpTokens:              pulumi.String("required"),
 			HttpPutResponseHopLimit: pulumi.Int(1),
 		},
-		BlockDeviceMappings: ec2.LaunchTemplateBlockDeviceMappingArray{&ec2.LaunchTemplateBlockDeviceMappingArgs{
-			DeviceName: pulumi.String("/dev/sda1"),
-			Ebs: &ec2.LaunchTemplateBlockDeviceMappingEbsArgs{
-				VolumeSize: pulumi.Int(8), VolumeType: pulumi.String("gp3"),
-				Encrypted: pulumi.String("true"), DeleteOnTermination: pulumi.String("true"),
-			},
-		}},
-		UserData:          pulumi.String(natUserData(a.CIDR)),
-		TagSpecifications: natTagSpecs(name, a.Tags),
-	}, child)
-	if err != nil {
-		return pulumi.StringOutput{}, err
-	}
-	instance, err := ec2.NewInstance(ctx, name+"-nat", &ec2.InstanceArgs{
-		LaunchTemplate: &ec2.InstanceLaunchTemplateArgs{
-			Id:      lt.ID(),
-			Version: lt.LatestVersion.ApplyT(func(v int) string { return fmt.Sprint(v) }).(pulumi.StringOutput),
+		RootBlockDevice: &ec2.InstanceRootBlockDeviceArgs{
+			VolumeSize: pulumi.Int(8), VolumeType: pulumi.String("gp3"),
+			Encrypted: pulumi.Bool(true), DeleteOnTermination: pulumi.Bool(true),
+			// The provider's default tags stop at the instance; its volume gets them here.
+			Tags: natTags(name, a.Tags),
 		},
-		SubnetId:            v.PublicSubnetIds.Index(pulumi.Int(0)),
-		VpcSecurityGroupIds: pulumi.StringArray{sg.ID()},
-		// A NAT forwards packets that are neither from nor to itself.
-		SourceDestCheck: pulumi.Bool(false),
-		Tags:            pulumi.StringMap{"Name": pulumi.String(name + "-nat")},
+		UserData: pulumi.String(natUserData(a.CIDR)),
+		// The script runs at first boot only, so a new one needs a new instance to take effect.
+		UserDataReplaceOnChange: pulumi.Bool(true),
+		Tags:                    pulumi.StringMap{"Name": pulumi.String(name + "-nat")},
 	}, child)
 	if err != nil {
 		return pulumi.StringOutput{}, err
@@ -505,17 +571,13 @@ func (n *Network) natInstance(ctx *pulumi.Context, name string, a NetworkArgs, p
 	return eip.PublicIp, nil
 }
 
-// natTagSpecs tags what the NAT instance's launch creates besides the instance itself.
-func natTagSpecs(name string, tags map[string]string) ec2.LaunchTemplateTagSpecificationArray {
+// natTags are the tags of the NAT instance's root volume: the caller's tags and its Name.
+func natTags(name string, tags map[string]string) pulumi.StringMap {
 	all := pulumi.StringMap{"Name": pulumi.String(name + "-nat")}
 	for k, v := range tags {
 		all[k] = pulumi.String(v)
 	}
-	var specs ec2.LaunchTemplateTagSpecificationArray
-	for _, kind := range []string{"volume", "network-interface"} {
-		specs = append(specs, &ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String(kind), Tags: all})
-	}
-	return specs
+	return all
 }
 
 // natUserData turns an Ubuntu instance into a NAT: forwarding on, and traffic from the VPC masqueraded
@@ -551,7 +613,7 @@ echo 'net.ipv4.ip_forward = 1' >/etc/sysctl.d/60-football-nat.conf
 systemctl daemon-reload
 systemctl enable --now football-nat.service
 `
-	return base64.StdEncoding.EncodeToString([]byte(script))
+	return script
 }
 
 // flowLogs sends the VPC's flow logs to a CloudWatch Logs group through a role that may write to that

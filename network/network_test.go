@@ -2,7 +2,6 @@ package network
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -14,7 +13,9 @@ import (
 	"github.com/football/football-infra/internal/mock"
 )
 
-const testImage = "resolve:ssm:/aws/service/canonical/ubuntu/server/24.04/stable/current/arm64/hvm/ebs-gp3/ami-id"
+const testImageID = "ami-0123456789abcdef0"
+
+var testImage = pulumi.String(testImageID)
 
 func settings(profile string) Settings {
 	return Settings{Profile: profile, Region: "ap-northeast-2",
@@ -79,24 +80,29 @@ func TestNewNetworkDev(t *testing.T) {
 	}
 	assert.Len(t, tables, 4, "each association must target its own route table")
 
-	// NAT instance: source/dest check off, IMDSv2, encrypted disk, Ubuntu image from the launch template,
-	// a route from each private table, admitted only from the private subnets.
+	// NAT instance: a plain instance (no launch template, whose new versions would replace it), source/dest
+	// check off, IMDSv2, encrypted disk, the given image, in the first public subnet, a route from each
+	// private table, admitted only from the private subnets.
 	nat := m.One(t, "aws:ec2/instance:Instance")
 	check, set := nat.Bool("sourceDestCheck")
 	assert.True(t, set && !check, "sourceDestCheck must be false")
-	lt := m.One(t, "aws:ec2/launchTemplate:LaunchTemplate")
-	assert.Equal(t, lt.ID, nat.Str("launchTemplate.id"))
-	assert.Equal(t, testImage, lt.Str("imageId"))
-	assert.Equal(t, "t4g.nano", lt.Str("instanceType"))
-	assert.Equal(t, "required", lt.Str("metadataOptions.httpTokens"))
-	hops, _ := lt.Num("metadataOptions.httpPutResponseHopLimit")
+	assert.Empty(t, m.ByType("aws:ec2/launchTemplate:LaunchTemplate"))
+	_, fromTemplate := nat.Input("launchTemplate")
+	assert.False(t, fromTemplate)
+	assert.Equal(t, testImageID, nat.Str("ami"))
+	assert.Equal(t, "t4g.nano", nat.Str("instanceType"))
+	assert.Equal(t, "required", nat.Str("metadataOptions.httpTokens"))
+	hops, _ := nat.Num("metadataOptions.httpPutResponseHopLimit")
 	assert.Equal(t, 1.0, hops)
-	assert.Equal(t, "true", lt.Str("blockDeviceMappings[0].ebs.encrypted"))
-	script, err := base64.StdEncoding.DecodeString(lt.Str("userData"))
-	require.NoError(t, err)
-	assert.Contains(t, string(script), "net.ipv4.ip_forward=1")
-	assert.Contains(t, string(script), "MASQUERADE")
-	assert.Contains(t, string(script), "cidr=10.0.0.0/16\n", "the NAT masquerades the VPC's traffic")
+	encrypted, _ := nat.Bool("rootBlockDevice.encrypted")
+	assert.True(t, encrypted)
+	assert.Equal(t, mock.Await[[]string](t, n.PublicSubnetIDs)[0], nat.Str("subnetId"))
+	replaceOnChange, _ := nat.Bool("userDataReplaceOnChange")
+	assert.True(t, replaceOnChange, "a new NAT script only runs on a new instance")
+	script := nat.Str("userData")
+	assert.Contains(t, script, "net.ipv4.ip_forward=1")
+	assert.Contains(t, script, "MASQUERADE")
+	assert.Contains(t, script, "cidr=10.0.0.0/16\n", "the NAT masquerades the VPC's traffic")
 	routes := m.ByType("aws:ec2/route:Route")
 	require.Len(t, routes, 2)
 	for _, r := range routes {

@@ -68,6 +68,14 @@ func (p Plan) CIDRs(t Tier, azs []string) []string {
 	return out
 }
 
+// CIDR returns the block of the tier's subnet in az, or "" when the plan has none.
+func (p Plan) CIDR(t Tier, az string) string {
+	if c := p.CIDRs(t, []string{az}); len(c) == 1 {
+		return c[0]
+	}
+	return ""
+}
+
 // PlanSubnets lays the tiers' subnets out in the VPC.
 //
 // The VPC is split into 2^subnetBits equal slots and the slots into four equal blocks, one per tier (public,

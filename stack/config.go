@@ -43,8 +43,12 @@ type Config struct {
 	API compute.APISettings
 	// Data is football:data, the DataTier.
 	Data data.Settings
-	// NATImage is the Ubuntu image of the NAT instance ("" unless football:network.nat is instance).
-	NATImage string
+	// Images is football:images, the pinned Ubuntu images.
+	Images compute.ImageSettings
+	// Architectures are the CPU architectures of the stack's servers (chat, API and, with a NAT instance,
+	// NAT), sorted; NATArchitecture is the NAT instance's ("" without one).
+	Architectures   []string
+	NATArchitecture string
 	// RedisAuthToken is football:redisAuthToken, an operator's override of the generated Redis AUTH
 	// token; "" when not set. Must be set with --secret.
 	RedisAuthToken string
@@ -63,6 +67,7 @@ func (c *Config) sections() []section {
 		{"chat", &c.Chat, func() error { return c.Chat.Validate() }},
 		{"api", &c.API, func() error { return c.API.Validate() }},
 		{"data", &c.Data, func() error { return c.Data.Validate() }},
+		{"images", &c.Images, func() error { return c.Images.Validate() }},
 	}
 }
 
@@ -175,13 +180,25 @@ func (c *Config) crossChecks(ctx *pulumi.Context) error {
 	if !slices.Contains(c.Network.Tiers, network.Data) {
 		errs = append(errs, fmt.Errorf("%s:network.tiers: %v is not allowed; the data tier (RDS, Redis) needs the data subnets", c.Project, c.Network.Tiers))
 	}
-	if c.Network.NAT == network.NATInstance {
-		image, err := compute.UbuntuImage(c.Network.NATInstanceType)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s:network.natInstanceType: %w", c.Project, err))
+	archs := map[string]bool{}
+	for _, t := range []struct{ key, instanceType string }{
+		{"chat.instanceType", c.Chat.InstanceType}, {"api.instanceType", c.API.InstanceType},
+		{"network.natInstanceType", map[bool]string{true: c.Network.NATInstanceType}[c.Network.NAT == network.NATInstance]},
+	} {
+		if t.instanceType == "" {
+			continue
 		}
-		c.NATImage = image
+		arch, err := compute.Architecture(t.instanceType)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s:%s: %w", c.Project, t.key, err))
+			continue
+		}
+		archs[arch] = true
+		if t.key == "network.natInstanceType" {
+			c.NATArchitecture = arch
+		}
 	}
+	c.Architectures = sortedKeys(archs)
 	key := c.Project + ":redisAuthToken"
 	token, set := ctx.GetConfig(key)
 	switch {

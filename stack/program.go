@@ -6,7 +6,6 @@ package stack
 
 import (
 	"errors"
-	"slices"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -43,9 +42,25 @@ func Deploy(ctx *pulumi.Context, keys []string) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
-	net, err := network.NewNetwork(ctx, "net", &network.NetworkArgs{Settings: cfg.Network, NATImage: cfg.NATImage, Tags: cfg.DefaultTags})
+	images, err := compute.NewUbuntuImages(ctx, "ubuntu", &compute.UbuntuImagesArgs{
+		ImageSettings:   cfg.Images,
+		Architectures:   cfg.Architectures,
+		ParameterPrefix: "/" + cfg.Project + "/" + cfg.Stack,
+	})
 	if err != nil {
 		return nil, err
+	}
+	netArgs := &network.NetworkArgs{Settings: cfg.Network, Tags: cfg.DefaultTags}
+	if cfg.NATArchitecture != "" {
+		netArgs.NATImage = images.IDs[cfg.NATArchitecture]
+	}
+	net, err := network.NewNetwork(ctx, "net", netArgs)
+	if err != nil {
+		return nil, err
+	}
+	imageOf := func(instanceType string) pulumi.StringOutput {
+		arch, _ := compute.Architecture(instanceType) // checked by Load
+		return images.IDs[arch]
 	}
 
 	apiSG, resolveAPISG := deferredString(ctx)
@@ -80,14 +95,16 @@ func Deploy(ctx *pulumi.Context, keys []string) (pulumi.Map, error) {
 		return nil, err
 	}
 
-	chatAZ := slices.Index(net.AvailabilityZones, cfg.Chat.AvailabilityZone) // checked by Load
 	chat, err := compute.NewChatBastion(ctx, "chat", &compute.ChatBastionArgs{
 		ChatSettings: cfg.Chat,
 		VPCID:        net.VPCID,
-		SubnetID:     net.PublicSubnetIDs.Index(pulumi.Int(chatAZ)),
-		RedisHost:    db.RedisPrimaryAddress,
-		RedisPort:    db.RedisPort,
-		RedisTLS:     db.RedisTLS,
+		// One subnet by AZ, not an index into the tier's list: that list is unknown in the preview of a
+		// deployment that adds an AZ, and an unknown subnet would show the server as replaced.
+		SubnetID:  net.SubnetID(network.Public, cfg.Chat.AvailabilityZone),
+		ImageID:   imageOf(cfg.Chat.InstanceType),
+		RedisHost: db.RedisPrimaryAddress,
+		RedisPort: db.RedisPort,
+		RedisTLS:  db.RedisTLS,
 		// Ignored (and "") when Redis runs without TLS and AUTH.
 		RedisAuthSecretARN: db.RedisAuthSecretARN,
 		APIBaseURL:         apiURL,
@@ -103,6 +120,7 @@ func Deploy(ctx *pulumi.Context, keys []string) (pulumi.Map, error) {
 		VPCID:                  net.VPCID,
 		PublicSubnetIDs:        net.PublicSubnetIDs,
 		PrivateSubnetIDs:       net.PrivateSubnetIDs,
+		ImageID:                imageOf(cfg.API.InstanceType),
 		BastionSecurityGroupID: chat.SecurityGroupID,
 		DBHost:                 db.DBAddress,
 		DBPort:                 db.DBPort,
@@ -134,6 +152,7 @@ func Deploy(ctx *pulumi.Context, keys []string) (pulumi.Map, error) {
 		"subnetPlan":        planOutput(net.Plan),
 		"natPublicIp":       net.NATPublicIP,
 		"flowLogGroup":      net.FlowLogGroup,
+		"ubuntuImages":      pulumi.ToStringMapOutput(images.IDs),
 
 		"albDnsName":          api.LoadBalancerDNSName,
 		"albZoneId":           api.LoadBalancerZoneID,

@@ -133,13 +133,18 @@ func checkWiring(t *testing.T, m *mock.Mocks, outputs map[string]any) {
 		t.Fatalf("no launch template %s", name)
 		return ""
 	}
-	api, chat := userData("api-lt"), userData("chat-lt")
+	assoc := m.One(t, "aws:ssm/association:Association")
+	chatEnv, err := base64.StdEncoding.DecodeString(assoc.Str("parameters.env"))
+	require.NoError(t, err)
+	api, chat := userData("api-lt"), string(chatEnv)
+	require.Contains(t, api, "api.env.new\" <<'FOOTBALL_EOF'\n", "the API's settings are readable in its user data")
+	assert.Equal(t, []string{outputs["bastionInstanceId"].(string)}, assoc.Strs("targets[0].values"), "the chat settings go to the chat server")
 	for _, k := range []string{"dbAddress", "dbSecretArn", "redisEndpoint"} {
 		assert.Contains(t, api, outputs[k].(string), "API user data must carry %s", k)
 	}
 	assert.Contains(t, api, fmt.Sprint(outputs["dbPort"]))
-	assert.Contains(t, chat, outputs["redisEndpoint"].(string), "chat user data must carry the Redis endpoint")
-	assert.Contains(t, chat, outputs["albDnsName"].(string), "chat user data must carry the API's address")
+	assert.Contains(t, chat, outputs["redisEndpoint"].(string), "chat settings must carry the Redis endpoint")
+	assert.Contains(t, chat, outputs["albDnsName"].(string), "chat settings must carry the API's address")
 	if outputs["redisTls"] == true {
 		for _, ud := range []string{api, chat} {
 			assert.Contains(t, ud, "REDIS_AUTH_SECRET_ARN="+outputs["redisAuthSecretArn"].(string), "servers find the AUTH token's secret")
@@ -279,6 +284,16 @@ func checkExposure(t *testing.T, m *mock.Mocks, st *stackfile.Stack) {
 		hops, _ := lt.Num("metadataOptions.httpPutResponseHopLimit")
 		assert.Equal(t, 1.0, hops, "%s hop limit", lt.Name)
 		assert.Equal(t, "true", lt.Str("blockDeviceMappings[0].ebs.encrypted"), "%s encrypts its root volume", lt.Name)
+		assert.Regexp(t, `^ami-[0-9a-f]{17}$`, lt.Str("imageId"), "%s boots a pinned image", lt.Name)
+	}
+	for _, i := range m.ByType("aws:ec2/instance:Instance") {
+		assert.Equal(t, "required", i.Str("metadataOptions.httpTokens"), "%s requires IMDSv2", i.Name)
+		hops, _ := i.Num("metadataOptions.httpPutResponseHopLimit")
+		assert.Equal(t, 1.0, hops, "%s hop limit", i.Name)
+		encrypted, _ := i.Bool("rootBlockDevice.encrypted")
+		assert.True(t, encrypted, "%s encrypts its root volume", i.Name)
+		assert.Regexp(t, `^ami-[0-9a-f]{17}$`, i.Str("ami"), "%s boots a pinned image", i.Name)
+		assert.NotEmpty(t, i.Str("rootBlockDevice.tags.Environment"), "%s's volume carries the stack tags", i.Name)
 	}
 	// API servers get no public address, and their group spans only private subnets.
 	for _, lt := range m.ByType("aws:ec2/launchTemplate:LaunchTemplate") {

@@ -200,6 +200,29 @@ func (m *Mocks) answer(r *Resource) (string, resource.PropertyMap, error) {
 		set("arn", r.Str("secretId"))
 		return r.Str("secretId") + "|" + version, outs, nil
 
+	case "aws:ssm/document:Document":
+		name := physical("name")
+		set("name", name)
+		set("arn", m.arn("ssm", "document/"+name))
+		set("latestVersion", "1")
+		set("defaultVersion", "1")
+		set("documentVersion", "1")
+		set("owner", Account)
+		return name, outs, nil
+	case "aws:ssm/association:Association":
+		id := uuid(r.URN, "association")
+		set("associationId", id)
+		set("arn", m.arn("ssm", "association/"+id))
+		return id, outs, nil
+	case "aws:ssm/parameter:Parameter":
+		name := r.Str("name")
+		if name == "" {
+			return "", nil, fmt.Errorf("the mock needs an explicit parameter name")
+		}
+		set("arn", m.arn("ssm", "parameter"+name))
+		set("version", 1)
+		return name, outs, nil
+
 	case "random:index/randomPassword:RandomPassword":
 		n := 16
 		if v, ok := r.Num("length"); ok {
@@ -232,6 +255,7 @@ func (m *Mocks) awsxVpc(r *Resource, outs resource.PropertyMap) (string, resourc
 		return "", nil, fmt.Errorf("awsx:ec2:Vpc %q: the mock needs explicit availabilityZoneNames and subnetSpecs", r.Name)
 	}
 	ids := map[string][]resource.PropertyValue{}
+	var made []subnet
 	for az := range azs {
 		for i, spec := range specs.ArrayValue() {
 			blocks, ok := Lookup(spec, "cidrBlocks")
@@ -241,9 +265,17 @@ func (m *Mocks) awsxVpc(r *Resource, outs resource.PropertyMap) (string, resourc
 			}
 			cidr := Unwrap(blocks.ArrayValue()[az]).StringValue()
 			key := strings.ToLower(typ.StringValue())
-			ids[key] = append(ids[key], resource.NewProperty("subnet-0"+hash17(vpcID, cidr)[1:]))
+			id := "subnet-0" + hash17(vpcID, cidr)[1:]
+			ids[key] = append(ids[key], resource.NewProperty(id))
+			made = append(made, subnet{id: id, cidr: cidr, az: azs[az]})
 		}
 	}
+	m.mu.Lock()
+	if m.subnets == nil {
+		m.subnets = map[string][]subnet{}
+	}
+	m.subnets[vpcID] = made
+	m.mu.Unlock()
 	outs["vpcId"] = resource.NewProperty(vpcID)
 	outs["publicSubnetIds"] = resource.NewProperty(ids["public"])
 	outs["privateSubnetIds"] = resource.NewProperty(ids["private"])

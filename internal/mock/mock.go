@@ -63,7 +63,13 @@ type Mocks struct {
 
 	mu        sync.Mutex
 	resources []*Resource
+	// subnets are those the awsx VPCs were answered with, by VPC ID, so that subnet lookups find them the
+	// way AWS would once awsx has created them.
+	subnets map[string][]subnet
 }
+
+// subnet is one subnet a mocked awsx VPC holds.
+type subnet struct{ id, cidr, az string }
 
 // New returns an empty recorder for the given stack and region.
 func New(project, stack, region string) *Mocks {
@@ -162,6 +168,45 @@ func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 			"ownerId":      resource.NewProperty(Account),
 			"arn":          resource.NewProperty(m.arn("ec2", "route-table/"+id)),
 		}, nil
+	case "aws:ec2/getSubnets:getSubnets":
+		vpcID, ok := filterValue(args.Args, "vpc-id")
+		if tags := args.Args["tags"]; !ok || (tags.IsObject() && len(tags.ObjectValue()) > 0) {
+			return nil, errors.New("mock getSubnets: only a lookup by a single vpc-id filter is mocked")
+		}
+		var ids []resource.PropertyValue
+		for _, s := range m.subnetsOf(vpcID) {
+			ids = append(ids, resource.NewProperty(s.id))
+		}
+		return resource.PropertyMap{"id": resource.NewProperty(m.Region), "ids": resource.NewProperty(ids)}, nil
+	case "aws:ec2/getSubnet:getSubnet":
+		id := args.Args["id"]
+		if !id.IsString() {
+			return nil, errors.New("mock getSubnet: only lookups by id are mocked")
+		}
+		for vpcID, list := range m.allSubnets() {
+			for _, s := range list {
+				if s.id == id.StringValue() {
+					return resource.PropertyMap{
+						"id": id, "cidrBlock": resource.NewProperty(s.cidr), "vpcId": resource.NewProperty(vpcID),
+						"availabilityZone": resource.NewProperty(s.az), "state": resource.NewProperty("available"),
+						"arn": resource.NewProperty(m.arn("ec2", "subnet/"+s.id)),
+					}, nil
+				}
+			}
+		}
+		return nil, fmt.Errorf("reading EC2 Subnet (%s): no matching EC2 Subnet found", id.StringValue())
+	case "aws:ssm/getParameter:getParameter":
+		name := args.Args["name"]
+		if !name.IsString() || !strings.HasPrefix(name.StringValue(), "/aws/service/canonical/ubuntu/") {
+			return nil, errors.New("mock getParameter: only Canonical's public Ubuntu image parameters are mocked")
+		}
+		// Canonical's parameters hold the newest image of the region: a region-specific AMI ID.
+		ami := "ami-0" + hash17(m.Region, name.StringValue())[1:]
+		return resource.PropertyMap{
+			"id": name, "name": name, "type": resource.NewProperty("String"), "version": resource.NewProperty(1.0),
+			"value": resource.MakeSecret(resource.NewProperty(ami)), "insecureValue": resource.NewProperty(ami),
+			"arn": resource.NewProperty("arn:aws:ssm:" + m.Region + "::parameter" + name.StringValue()),
+		}, nil
 	case "aws:index/getRegion:getRegion":
 		return resource.PropertyMap{
 			"id": resource.NewProperty(m.Region), "name": resource.NewProperty(m.Region),
@@ -180,6 +225,40 @@ func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		}, nil
 	}
 	return nil, fmt.Errorf("mock: invoke %s is not mocked; add it to internal/mock", args.Token)
+}
+
+// filterValue returns the single value of the named filter in an invoke's "filters" argument.
+func filterValue(args resource.PropertyMap, name string) (string, bool) {
+	fs := args["filters"]
+	if !fs.IsArray() {
+		return "", false
+	}
+	for _, f := range fs.ArrayValue() {
+		if !f.IsObject() || !f.ObjectValue()["name"].IsString() || f.ObjectValue()["name"].StringValue() != name {
+			continue
+		}
+		vals := f.ObjectValue()["values"]
+		if vals.IsArray() && len(vals.ArrayValue()) == 1 && vals.ArrayValue()[0].IsString() {
+			return vals.ArrayValue()[0].StringValue(), true
+		}
+	}
+	return "", false
+}
+
+func (m *Mocks) subnetsOf(vpcID string) []subnet {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]subnet(nil), m.subnets[vpcID]...)
+}
+
+func (m *Mocks) allSubnets() map[string][]subnet {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := map[string][]subnet{}
+	for k, v := range m.subnets {
+		out[k] = append([]subnet(nil), v...)
+	}
+	return out
 }
 
 // All returns every registration in order.
