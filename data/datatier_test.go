@@ -228,6 +228,8 @@ func TestNewDataTierProfiles(t *testing.T) {
 			assert.Equal(t, w.retain, byName(t, m, typeSG, "data-db-sg").RetainOnDelete)
 			assert.False(t, byName(t, m, typeSG, "data-redis-sg").RetainOnDelete)
 			assert.Equal(t, w.protect, m.One(t, typeRG).Protect, "pulumi protect on the replication group follows the profile")
+			assert.Equal(t, w.protect, m.One(t, "aws:secretsmanager/secret:Secret").Protect, "the AUTH token's secret is protected with the cache")
+			assert.False(t, m.One(t, "aws:secretsmanager/secretVersion:SecretVersion").Protect, "rotating the token replaces its version; protect would block it")
 
 			// The instance uses the tier's own subnet group and parameter group, by their AWS names.
 			assert.Equal(t, m.One(t, typeDBSubnets).Outputs["name"].StringValue(), db.Str("dbSubnetGroupName"))

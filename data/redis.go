@@ -70,9 +70,9 @@ type RedisSettings struct {
 	// the new token is added and the old one stays valid, so running servers keep working; once they
 	// read the new token, set SET and `pulumi up` again to revoke the old one. Allowed ROTATE, SET.
 	AuthTokenUpdateStrategy string `json:"authTokenUpdateStrategy,omitempty"`
-	// Protect sets Pulumi's protect option on the replication group, so neither `pulumi destroy` nor a
-	// replacement can delete the cache's data without first turning it off. Optional; default dev false,
-	// prod true.
+	// Protect sets Pulumi's protect option on the replication group and on the AUTH token's secret, so
+	// neither `pulumi destroy` nor a replacement can delete them without first turning it off. Optional;
+	// default dev false, prod true.
 	Protect *bool `json:"protect,omitempty"`
 }
 
@@ -278,7 +278,7 @@ func (tier *DataTier) cache(ctx *pulumi.Context, name, base string, a DataTierAr
 	}
 	secretARN := pulumi.String("").ToStringOutput()
 	if transit {
-		if secretARN, err = authSecret(ctx, name, base, prod, token, child); err != nil {
+		if secretARN, err = authSecret(ctx, name, base, prod, *s.Protect, token, child); err != nil {
 			return err
 		}
 	}
@@ -355,13 +355,18 @@ func (tier *DataTier) cache(ctx *pulumi.Context, name, base string, a DataTierAr
 // A deleted secret keeps its name for the recovery window, so the name is a prefix plus a provider-made
 // suffix: a replacement or a re-created stack never collides with a secret still pending deletion. Dev
 // deletes at once (window 0); prod keeps 30 days, the maximum and the API's default, so a mistaken
-// deletion can be undone with RestoreSecret.
-func authSecret(ctx *pulumi.Context, name, base string, prod bool, token pulumi.StringOutput, opts ...pulumi.ResourceOption) (pulumi.StringOutput, error) {
+// deletion can be undone with RestoreSecret. With protect the secret itself is protected, not its value:
+// rotating the token replaces the value's version, which must stay possible.
+func authSecret(ctx *pulumi.Context, name, base string, prod, protect bool, token pulumi.StringOutput, opts ...pulumi.ResourceOption) (pulumi.StringOutput, error) {
+	secretOpts := append([]pulumi.ResourceOption(nil), opts...)
+	if protect { // only when on, so that a protect put on the tier still reaches the secret
+		secretOpts = append(secretOpts, pulumi.Protect(true))
+	}
 	secret, err := secretsmanager.NewSecret(ctx, name+"-redis-auth-secret", &secretsmanager.SecretArgs{
 		NamePrefix:           pulumi.String(base + "-redis-auth-"),
 		Description:          pulumi.String("football data tier: Redis AUTH token (read by the API and chat servers)"),
 		RecoveryWindowInDays: pulumi.Int(pick(prod, 30, 0)),
-	}, opts...)
+	}, secretOpts...)
 	if err != nil {
 		return pulumi.StringOutput{}, err
 	}

@@ -77,6 +77,9 @@ type FlowLogSettings struct {
 	RetentionDays int `json:"retentionDays,omitempty"`
 	// TrafficType is what to record. Optional; default ALL; allowed ALL, ACCEPT, REJECT.
 	TrafficType string `json:"trafficType,omitempty"`
+	// Protect sets Pulumi's protect option on the log group, so that no `pulumi destroy` or replacement
+	// deletes the recorded traffic without first turning it off. Optional; default dev false, prod true.
+	Protect *bool `json:"protect,omitempty"`
 }
 
 // WithDefaults returns s with every unset field filled for its profile.
@@ -109,6 +112,10 @@ func (s Settings) WithDefaults() Settings {
 	}
 	if s.FlowLogs.TrafficType == "" {
 		s.FlowLogs.TrafficType = "ALL"
+	}
+	if s.FlowLogs.Protect == nil {
+		on := prod
+		s.FlowLogs.Protect = &on
 	}
 	return s
 }
@@ -620,9 +627,13 @@ systemctl enable --now football-nat.service
 // group only (FSBP EC2.6).
 func (n *Network) flowLogs(ctx *pulumi.Context, name string, a NetworkArgs, v *awsxec2.Vpc) (pulumi.StringOutput, error) {
 	child := pulumi.Parent(n)
+	groupOpts := []pulumi.ResourceOption{child}
+	if *a.FlowLogs.Protect {
+		groupOpts = append(groupOpts, pulumi.Protect(true))
+	}
 	group, err := cloudwatch.NewLogGroup(ctx, name+"-flow-logs", &cloudwatch.LogGroupArgs{
 		RetentionInDays: pulumi.Int(a.FlowLogs.RetentionDays),
-	}, child)
+	}, groupOpts...)
 	if err != nil {
 		return pulumi.StringOutput{}, err
 	}

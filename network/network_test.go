@@ -136,6 +136,7 @@ func TestNewNetworkProd(t *testing.T) {
 	assert.Len(t, m.ByType("aws:ec2/vpcEndpointRouteTableAssociation:VpcEndpointRouteTableAssociation"), 6)
 
 	fl := m.One(t, "aws:ec2/flowLog:FlowLog")
+	assert.True(t, m.One(t, "aws:cloudwatch/logGroup:LogGroup").Protect, "prod protects the recorded traffic")
 	group := m.One(t, "aws:cloudwatch/logGroup:LogGroup")
 	role := m.One(t, "aws:iam/role:Role")
 	assert.Equal(t, "ALL", fl.Str("trafficType"))

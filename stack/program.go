@@ -42,6 +42,10 @@ func Deploy(ctx *pulumi.Context, keys []string) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
+	guarded, err := guardReplacements(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
 	images, err := compute.NewUbuntuImages(ctx, "ubuntu", &compute.UbuntuImagesArgs{
 		ImageSettings:   cfg.Images,
 		Architectures:   cfg.Architectures,
@@ -176,6 +180,8 @@ func Deploy(ctx *pulumi.Context, keys []string) (pulumi.Map, error) {
 		"redisPort":           db.RedisPort,
 		"redisTls":            pulumi.Bool(db.RedisTLS),
 		"redisAuthSecretArn":  db.RedisAuthSecretARN,
+
+		guardOutput: guarded,
 	}
 	for k, v := range outputs {
 		ctx.Export(k, v)

@@ -26,8 +26,17 @@ func (m *Mocks) answer(r *Resource) (string, resource.PropertyMap, error) {
 	ec2ID := func(prefix string) string { return prefix + "-0" + hash17(prefix, r.URN)[1:] }
 
 	if !r.Custom {
-		if r.Type == "awsx:ec2:Vpc" {
+		switch r.Type {
+		case "awsx:ec2:Vpc":
 			return m.awsxVpc(r, outs)
+		case "pulumi:pulumi:StackReference":
+			self := "organization/" + m.Project + "/" + m.Stack
+			if r.Str("name") != self {
+				return "", nil, fmt.Errorf("only a reference to the stack itself (%s) is mocked, not %q", self, r.Str("name"))
+			}
+			outs["outputs"] = resource.NewProperty(m.previous)
+			outs["secretOutputNames"] = resource.NewProperty([]resource.PropertyValue{})
+			return self, outs, nil
 		}
 		// Local components have no ID and no outputs of their own.
 		return "", outs, nil

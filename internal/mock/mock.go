@@ -66,6 +66,8 @@ type Mocks struct {
 	// subnets are those the awsx VPCs were answered with, by VPC ID, so that subnet lookups find them the
 	// way AWS would once awsx has created them.
 	subnets map[string][]subnet
+	// previous answers stack references to the stack itself.
+	previous resource.PropertyMap
 }
 
 // subnet is one subnet a mocked awsx VPC holds.
@@ -88,6 +90,9 @@ type Options struct {
 	Config map[string]string
 	// SecretKeys lists the config keys that are secrets.
 	SecretKeys []string
+	// Previous are the stack outputs of the previous deployment, which a stack reference to the stack
+	// itself reads; nil is a first deployment.
+	Previous map[string]any
 }
 
 // Run runs fn under the mock engine with the given config and returns the recording. The error is the
@@ -100,6 +105,7 @@ func Run(opts Options, fn pulumi.RunFunc) (*Mocks, error) {
 		opts.Stack = "test"
 	}
 	m := New(opts.Project, opts.Stack, opts.Config["aws:region"])
+	m.previous = resource.NewPropertyMapFromMap(opts.Previous)
 	withConfig := func(info *pulumi.RunInfo) {
 		info.Config = opts.Config
 		info.ConfigSecretKeys = opts.SecretKeys
@@ -125,6 +131,10 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		r.RetainOnDelete = rpc.GetRetainOnDelete()
 		r.DeleteBeforeReplace = rpc.GetDeleteBeforeReplace()
 		r.IgnoreChanges = append([]string(nil), rpc.GetIgnoreChanges()...)
+	}
+	if rpc := args.ReadRPC; rpc != nil {
+		r.Parent = rpc.GetParent()
+		r.Dependencies = append([]string(nil), rpc.GetDependencies()...)
 	}
 	r.URN = m.urn(r)
 
