@@ -2,6 +2,7 @@ package mock
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -276,7 +277,9 @@ func (m *Mocks) awsxVpc(r *Resource, outs resource.PropertyMap) (string, resourc
 			key := strings.ToLower(typ.StringValue())
 			id := "subnet-0" + hash17(vpcID, cidr)[1:]
 			ids[key] = append(ids[key], resource.NewProperty(id))
-			made = append(made, subnet{id: id, cidr: cidr, az: azs[az]})
+			if !slices.Contains(m.addingAZs, azs[az]) {
+				made = append(made, subnet{id: id, cidr: cidr, az: azs[az]})
+			}
 		}
 	}
 	m.mu.Lock()
@@ -286,9 +289,12 @@ func (m *Mocks) awsxVpc(r *Resource, outs resource.PropertyMap) (string, resourc
 	m.subnets[vpcID] = made
 	m.mu.Unlock()
 	outs["vpcId"] = resource.NewProperty(vpcID)
-	outs["publicSubnetIds"] = resource.NewProperty(ids["public"])
-	outs["privateSubnetIds"] = resource.NewProperty(ids["private"])
-	outs["isolatedSubnetIds"] = resource.NewProperty(ids["isolated"])
+	for key, out := range map[string]string{"public": "publicSubnetIds", "private": "privateSubnetIds", "isolated": "isolatedSubnetIds"} {
+		outs[resource.PropertyKey(out)] = resource.NewProperty(ids[key])
+		if len(m.addingAZs) > 0 {
+			outs[resource.PropertyKey(out)] = resource.MakeComputed(resource.NewProperty(""))
+		}
+	}
 	return "", outs, nil
 }
 

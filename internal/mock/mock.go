@@ -68,6 +68,8 @@ type Mocks struct {
 	subnets map[string][]subnet
 	// previous answers stack references to the stack itself.
 	previous resource.PropertyMap
+	// addingAZs are AZs whose subnets the awsx VPC is still creating (see Options.AddingAZs).
+	addingAZs []string
 }
 
 // subnet is one subnet a mocked awsx VPC holds.
@@ -93,6 +95,11 @@ type Options struct {
 	// Previous are the stack outputs of the previous deployment, which a stack reference to the stack
 	// itself reads; nil is a first deployment.
 	Previous map[string]any
+	// Preview runs the program as `pulumi preview` does (a dry run). With AddingAZs, the awsx VPC answers
+	// the way it does in the preview of a deployment that adds those AZs: its subnet ID lists are unknown
+	// (a new subnet has no ID yet), while the subnets of the other AZs already exist and lookups find them.
+	Preview   bool
+	AddingAZs []string
 }
 
 // Run runs fn under the mock engine with the given config and returns the recording. The error is the
@@ -106,9 +113,11 @@ func Run(opts Options, fn pulumi.RunFunc) (*Mocks, error) {
 	}
 	m := New(opts.Project, opts.Stack, opts.Config["aws:region"])
 	m.previous = resource.NewPropertyMapFromMap(opts.Previous)
+	m.addingAZs = opts.AddingAZs
 	withConfig := func(info *pulumi.RunInfo) {
 		info.Config = opts.Config
 		info.ConfigSecretKeys = opts.SecretKeys
+		info.DryRun = opts.Preview
 	}
 	err := pulumi.RunErr(fn, pulumi.WithMocks(opts.Project, opts.Stack, m), withConfig)
 	return m, err
