@@ -1,0 +1,171 @@
+#!/usr/bin/env python3
+"""Measures the README's day-2 table with the real Pulumi engine harness (shared/realengine).
+
+For each routine operation: from the state a plain `up` of the committed stack left, preview the edited
+stack, apply it, and preview again expecting no changes; then restore the state for the next operation.
+Prints one Markdown row per operation (what the preview showed, what up did, whether the second preview
+was clean) and writes every preview's JSON under the work directory.
+
+    REALENGINE=../shared/realengine python3 scripts/day2.py [--only NAME,...] [--workdir DIR] [--project DIR]
+
+Needs the harness built (its README); nothing here needs AWS. The harness's stub providers replace a
+resource only for the properties its force-new table lists, so a clean row here is evidence about the
+program and the engine, not about AWS itself.
+"""
+import argparse
+import copy
+import json
+import os
+import shutil
+import subprocess
+import sys
+import hashlib
+
+import yaml
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PROJECT = os.path.dirname(HERE)
+
+CERT = "arn:aws:acm:ap-northeast-2:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+
+# name, stack, edits: (config key, path inside its object or None, value; None deletes), secrets
+OPERATIONS = [
+    ("add an AZ", "dev", [("football:network", "availabilityZones", ["ap-northeast-2a", "ap-northeast-2c", "ap-northeast-2d"])], {}),
+    ("add an AZ", "prod", [("football:network", "availabilityZones", ["ap-northeast-2a", "ap-northeast-2c", "ap-northeast-2d"])], {}),
+    ("API instance type", "dev", [("football:api", "instanceType", "t4g.small")], {}),
+    ("chat instance type", "dev", [("football:chat", "instanceType", "t4g.small")], {}),
+    ("NAT instance type", "dev", [("football:network", "natInstanceType", "t4g.micro")], {}),
+    ("set a certificate", "prod", [("football:api", "certificateArn", CERT), ("football:api", "allowHttpOnly", None)], {}),
+    ("rotate the Redis AUTH token", "dev", [], {"football:redisAuthToken": "Rotated-Token-0123456789abcdef"}),
+    ("DB class and storage", "prod", [("football:data", "db", {"instanceClass": "db.t4g.large", "allocatedStorage": 40})], {}),
+    ("flow logs on", "dev", [("football:network", "flowLogs", {"enabled": True})], {}),
+    ("access logs on", "dev", [("football:api", "accessLogs", {"enabled": True})], {}),
+    ("add an SSH CIDR", "prod", [("football:chat", "sshCidrs", ["203.0.113.0/24"])], {}),
+    ("change the app port", "dev", [("football:api", "appPort", 9000)], {}),
+    ("change the chat port", "dev", [("football:chat", "chatPort", 443)], {}),
+    ("take a new Ubuntu image", "dev", [("football:images", "arm64", "ami-0fedcba9876543210")], {}),
+]
+
+
+def run(cmd, env=None, check=True, **kw):
+    p = subprocess.run(cmd, env={**os.environ, **(env or {})}, text=True, capture_output=True, **kw)
+    if check and p.returncode != 0:
+        sys.stderr.write(p.stdout[-4000:] + p.stderr[-4000:])
+        raise SystemExit(f"failed ({p.returncode}): {' '.join(cmd)}")
+    return p
+
+
+def copy_project(dst):
+    shutil.rmtree(dst, ignore_errors=True)
+    files = run(["git", "ls-files", "-co", "--exclude-standard"], cwd=PROJECT).stdout.split()
+    for f in files:
+        src = os.path.join(PROJECT, f)
+        if not os.path.isfile(src):
+            continue
+        os.makedirs(os.path.join(dst, os.path.dirname(f)), exist_ok=True)
+        shutil.copy2(src, os.path.join(dst, f))
+
+
+def state_dir(home, base):
+    return os.path.join(home, "state", hashlib.sha256(os.path.abspath(base).encode()).hexdigest()[:16])
+
+
+def edit(stack_file, edits):
+    with open(stack_file) as f:
+        doc = yaml.safe_load(f)
+    cfg = doc.setdefault("config", {})
+    for key, path, value in edits:
+        obj = cfg.setdefault(key, {})
+        if value is None:
+            obj.pop(path, None)
+        elif isinstance(value, dict) and isinstance(obj.get(path), dict):
+            obj[path].update(value)
+        else:
+            obj[path] = copy.deepcopy(value)
+    with open(stack_file, "w") as f:
+        yaml.safe_dump(doc, f, sort_keys=False)
+
+
+def set_secrets(re_dir, home, base, workdir, stack, secrets):
+    """Encrypts secrets into the copy's stack file with the harness passphrase and the base's salt."""
+    backend = state_dir(home, base)
+    salt = open(os.path.join(backend, f".salt.{stack}")).read()
+    stack_file = os.path.join(workdir, f"Pulumi.{stack}.yaml")
+    body = open(stack_file).read()
+    if "encryptionsalt:" not in body:
+        open(stack_file, "w").write(salt + body)
+    env = {"PULUMI_HOME": os.path.join(home, "home"), "PULUMI_CONFIG_PASSPHRASE": "test",
+           "PULUMI_BACKEND_URL": "file://" + backend, "PULUMI_SKIP_UPDATE_CHECK": "true",
+           "PATH": os.path.join(home, "bin") + ":" + os.environ["PATH"]}
+    for key, value in secrets.items():
+        run(["pulumi", "config", "set", "--secret", "--stack", stack, key, value], env=env, cwd=workdir)
+
+
+def summarize(preview_json):
+    doc = json.loads(preview_json)
+    counts = {k: v for k, v in doc.get("changeSummary", {}).items() if k != "same"}
+    replaced, updated = [], []
+    for s in doc.get("steps", []):
+        name = s["urn"].split("::")[-1]
+        if s["op"] in ("replace", "create-replacement"):
+            if s["op"] == "replace":
+                replaced.append(f"{name} ({','.join(s.get('replaceReasons') or [])})")
+        elif s["op"] == "update":
+            updated.append(f"{name} ({','.join(s.get('diffReasons') or [])})")
+    warnings = [d["message"].strip() for d in doc.get("diagnostics", []) if d.get("severity") == "warning"
+                and "REPLACES" in d.get("message", "")]
+    return counts, replaced, updated, warnings
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--only", default="")
+    ap.add_argument("--workdir", default="/tmp/football-day2")
+    ap.add_argument("--project", default=PROJECT, help="the checkout to measure (default: this one)")
+    args = ap.parse_args()
+    global PROJECT
+    PROJECT = os.path.abspath(args.project)
+    re_dir = os.environ.get("REALENGINE", os.path.join(PROJECT, "..", "shared", "realengine"))
+    home = os.environ.get("REALENGINE_HOME", os.path.expanduser("~/.cache/football-realengine"))
+    only = [o for o in args.only.split(",") if o]
+    os.makedirs(args.workdir, exist_ok=True)
+    base = os.path.join(args.workdir, "base")
+    copy_project(base)
+    stacks = sorted({op[1] for op in OPERATIONS if not only or op[0] in only})
+    shutil.rmtree(state_dir(home, base), ignore_errors=True)
+    for stack in stacks:
+        run([os.path.join(re_dir, "up.sh"), base, stack])
+    snapshot = os.path.join(args.workdir, "state-snapshot")
+    shutil.rmtree(snapshot, ignore_errors=True)
+    shutil.copytree(state_dir(home, base), snapshot)
+
+    print("| Operation | Stack | Preview | Replaced (why) | Updated (why) | up | Second preview |")
+    print("|---|---|---|---|---|---|---|")
+    for i, (name, stack, edits, secrets) in enumerate(OPERATIONS):
+        if only and name not in only:
+            continue
+        shutil.rmtree(state_dir(home, base))
+        shutil.copytree(snapshot, state_dir(home, base))
+        work = os.path.join(args.workdir, f"op{i:02d}")
+        copy_project(work)
+        edit(os.path.join(work, f"Pulumi.{stack}.yaml"), edits)
+        if secrets:
+            set_secrets(re_dir, home, base, work, stack, secrets)
+        env = {"STATE_OF": base}
+        p = run([os.path.join(re_dir, "preview.sh"), work, stack, "--json"], env=env)
+        open(os.path.join(args.workdir, f"op{i:02d}-{stack}.json"), "w").write(p.stdout)
+        counts, replaced, updated, warnings = summarize(p.stdout)
+        up = run([os.path.join(re_dir, "up.sh"), work, stack], env=env, check=False)
+        tail = up.stdout.split("Resources:")[-1].splitlines()
+        result = [line.strip() for line in tail if line.strip()[:2] in ("+ ", "~ ", "+-", "- ")]
+        up_summary = "ok: " + ", ".join(result) if up.returncode == 0 else f"failed ({up.returncode})"
+        again = run([os.path.join(re_dir, "preview.sh"), work, stack, "--expect-no-changes"], env=env, check=False)
+        print(f"| {name} | {stack} | {json.dumps(counts)} | {'; '.join(replaced) or 'none'} | {'; '.join(updated) or 'none'} "
+              f"| {up_summary} | {'no changes' if again.returncode == 0 else 'CHANGES (' + str(again.returncode) + ')'} |")
+        for w in warnings:
+            print(f"|  | | warning: {w} | | | | |")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
