@@ -118,12 +118,12 @@ def summarize(preview_json):
 
 
 def main():
+    global PROJECT
     ap = argparse.ArgumentParser()
     ap.add_argument("--only", default="")
     ap.add_argument("--workdir", default="/tmp/football-day2")
     ap.add_argument("--project", default=PROJECT, help="the checkout to measure (default: this one)")
     args = ap.parse_args()
-    global PROJECT
     PROJECT = os.path.abspath(args.project)
     re_dir = os.environ.get("REALENGINE", os.path.join(PROJECT, "..", "shared", "realengine"))
     home = os.environ.get("REALENGINE_HOME", os.path.expanduser("~/.cache/football-realengine"))
