@@ -87,6 +87,8 @@ type APISettings struct {
 	KeyName string `json:"keyName,omitempty"`
 	// RootVolumeGiB is the encrypted gp3 root volume's size. Optional; default 16; allowed 8..1024 (GiB).
 	RootVolumeGiB int `json:"rootVolumeGiB,omitempty"`
+	// ReleaseSettings: release, repository, releasesKept.
+	ReleaseSettings
 }
 
 // AccessLogSettings is football:api.accessLogs.
@@ -155,6 +157,7 @@ func (s APISettings) WithDefaults() APISettings {
 	if s.RootVolumeGiB == 0 {
 		s.RootVolumeGiB = 16
 	}
+	s.ReleaseSettings = s.ReleaseSettings.withDefaults()
 	return s
 }
 
@@ -232,6 +235,7 @@ func (s APISettings) Validate() error {
 	}
 	p.keyName("keyName", s.KeyName)
 	p.rootVolume("rootVolumeGiB", s.RootVolumeGiB)
+	p.release(s.ReleaseSettings)
 	return p.err()
 }
 
@@ -281,6 +285,12 @@ type ApiTierArgs struct {
 	// Tags are added to the instances, volumes and network interfaces the group launches (the provider's
 	// default tags do not reach them). Optional.
 	Tags map[string]string
+	// OwnRepository names the ECR repository the tier creates for its releases when Repository is not
+	// set (DefaultRepository). Required then.
+	OwnRepository string
+	// Image is the release the servers run, resolved by digest (ResolveRelease), or "" for the placeholder.
+	// It must be in the tier's repository.
+	Image string
 }
 
 func (a ApiTierArgs) validate() error {
@@ -293,6 +303,7 @@ func (a ApiTierArgs) validate() error {
 		wired{"DBSecretARN", a.DBSecretARN != nil}, wired{"RedisHost", a.RedisHost != nil}, wired{"RedisPort", a.RedisPort != nil},
 	)
 	p.tags(a.Tags)
+	p.repository(a.ReleaseSettings, a.OwnRepository, a.Image)
 	return errors.Join(a.APISettings.Validate(), p.err())
 }
 
@@ -314,6 +325,10 @@ type ApiTier struct {
 	SecurityGroupID pulumi.StringOutput
 	// LoadBalancerSecurityGroupID is the load balancer's security group.
 	LoadBalancerSecurityGroupID pulumi.StringOutput
+	// RepositoryURL is the ECR repository the API's releases are pushed to.
+	RepositoryURL pulumi.StringOutput
+	// Image is the release the servers run ("" for the placeholder).
+	Image pulumi.StringOutput
 }
 
 // NewApiTier checks args, then registers the tier. Bad args register nothing.
@@ -380,7 +395,10 @@ func NewApiTier(ctx *pulumi.Context, name string, args *ApiTierArgs, opts ...pul
 	t.AutoScalingGroupName = group.Name
 	t.SecurityGroupID = appSG.ID().ToStringOutput()
 	t.LoadBalancerSecurityGroupID = albSG.ID().ToStringOutput()
+	t.Image = pulumi.String(a.Image).ToStringOutput()
 	if err := ctx.RegisterResourceOutputs(t, pulumi.Map{
+		"repositoryUrl":               t.RepositoryURL,
+		"image":                       t.Image,
 		"loadBalancerDnsName":         t.LoadBalancerDNSName,
 		"loadBalancerZoneId":          t.LoadBalancerZoneID,
 		"url":                         t.URL,
@@ -523,7 +541,7 @@ func (t *ApiTier) loadBalancer(ctx *pulumi.Context, name string, a ApiTierArgs, 
 		Protocol:   pulumi.String("HTTP"),
 		Port:       pulumi.Int(a.AppPort),
 		// A scale-in or instance refresh waits this long for requests in flight; the default is 300 s.
-		DeregistrationDelay: pulumi.Int(30),
+		DeregistrationDelay: pulumi.Int(deregistrationDelay),
 		HealthCheck: &lb.TargetGroupHealthCheckArgs{
 			Enabled:            pulumi.Bool(true),
 			Protocol:           pulumi.String("HTTP"),
@@ -700,11 +718,20 @@ func (t *ApiTier) servers(ctx *pulumi.Context, name string, a ApiTierArgs, sg *e
 		return nil, err
 	}
 
+	repo, err := newRepository(ctx, name, a.ReleaseSettings, a.OwnRepository, a.Profile == profileProd, t)
+	if err != nil {
+		return nil, err
+	}
+	t.RepositoryURL = repo.url
+	if err := allowPull(ctx, name, role, repo, child); err != nil {
+		return nil, err
+	}
+
 	userData := pulumi.All(a.DBHost, a.DBPort, a.DBName, a.DBSecretARN, a.RedisHost, a.RedisPort, authARN).ApplyT(func(v []any) (string, error) {
 		ud, err := renderAPIUserData(apiEnv{
 			DBHost: v[0].(string), DBPort: v[1].(int), DBName: v[2].(string), DBSecretARN: v[3].(string),
 			RedisHost: v[4].(string), RedisPort: v[5].(int), RedisTLS: a.RedisTLS, RedisAuthSecretARN: v[6].(string),
-			Region: a.Region, AppPort: a.AppPort, HealthCheckPath: a.HealthCheckPath,
+			Region: a.Region, AppPort: a.AppPort, HealthCheckPath: a.HealthCheckPath, Image: a.Image,
 		})
 		return encodeUserData(ud), err
 	}).(pulumi.StringOutput)
@@ -737,10 +764,21 @@ func (t *ApiTier) servers(ctx *pulumi.Context, name string, a ApiTierArgs, sg *e
 		TargetGroupArns:        pulumi.StringArray{tg.Arn},
 		HealthCheckType:        pulumi.String("ELB"), // FSBP AutoScaling.1
 		HealthCheckGracePeriod: pulumi.Int(300),
+		// A new template version (a release, a new image, new settings) rolls every server: new ones are
+		// launched before old ones go (100% of the desired size stays healthy, up to 200% run), each must
+		// pass the load balancer's health check and warm up, servers already on the new version are
+		// skipped, and a refresh that fails rolls the group back to the previous version. Automatic
+		// rollback needs the template's image to be an AMI ID, not a resolve:ssm: parameter.
 		InstanceRefresh: &autoscaling.GroupInstanceRefreshArgs{
 			Strategy: pulumi.String("Rolling"),
 			Preferences: &autoscaling.GroupInstanceRefreshPreferencesArgs{
-				MinHealthyPercentage: pulumi.Int(50),
+				MinHealthyPercentage:      pulumi.Int(100),
+				MaxHealthyPercentage:      pulumi.Int(200),
+				AutoRollback:              pulumi.Bool(true),
+				SkipMatching:              pulumi.Bool(true),
+				InstanceWarmup:            pulumi.String(fmt.Sprint(instanceWarmup)),
+				ScaleInProtectedInstances: pulumi.String("Ignore"),
+				StandbyInstances:          pulumi.String("Ignore"),
 			},
 		},
 		// The provider's default tags do not apply to Auto Scaling groups; the group itself gets the
@@ -748,6 +786,14 @@ func (t *ApiTier) servers(ctx *pulumi.Context, name string, a ApiTierArgs, sg *e
 		Tags: groupTags(a.Tags),
 	}, child, pulumi.IgnoreChanges([]string{"desiredCapacity"})) // the scaling policy owns it after creation
 }
+
+// deregistrationDelay (seconds) is how long the load balancer lets requests in flight finish on a server
+// that leaves the group; the released app gets as long after SIGTERM.
+const deregistrationDelay = 30
+
+// instanceWarmup is how long (seconds) a new API server counts as warming up once it is healthy: its
+// metrics stay out of the scaling policy and a refresh waits this long before the next step.
+const instanceWarmup = 60
 
 // groupTags renders tags for an Auto Scaling group, sorted so the plan is stable.
 func groupTags(tags map[string]string) autoscaling.GroupTagArray {

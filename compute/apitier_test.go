@@ -33,6 +33,7 @@ func validAPIArgs(profile string) *ApiTierArgs {
 		PublicSubnetIDs:        pulumi.ToStringArray(testPublic),
 		PrivateSubnetIDs:       pulumi.ToStringArray(testPrivate),
 		ImageID:                pulumi.String(testImageID),
+		OwnRepository:          "football/test/api",
 		BastionSecurityGroupID: pulumi.String(testBastionSG),
 		DBHost:                 pulumi.String(testDBHost),
 		DBPort:                 pulumi.Int(3306),
@@ -332,8 +333,17 @@ func TestNewApiTierServers(t *testing.T) {
 		assert.Equal(t, want, v, k)
 	}
 	assert.Equal(t, "Rolling", asg.Str("instanceRefresh.strategy"))
-	minHealthy, _ := asg.Num("instanceRefresh.preferences.minHealthyPercentage")
-	assert.Equal(t, float64(50), minHealthy)
+	// A refresh launches before it terminates, waits for health and warm-up, skips what matches, and
+	// rolls back by itself when it fails.
+	for k, want := range map[string]float64{"minHealthyPercentage": 100, "maxHealthyPercentage": 200} {
+		v, _ := asg.Num("instanceRefresh.preferences." + k)
+		assert.Equal(t, want, v, k)
+	}
+	for _, k := range []string{"autoRollback", "skipMatching"} {
+		v, _ := asg.Bool("instanceRefresh.preferences." + k)
+		assert.True(t, v, k)
+	}
+	assert.Equal(t, "60", asg.Str("instanceRefresh.preferences.instanceWarmup"))
 	assert.Contains(t, asg.IgnoreChanges, "desiredCapacity", "the scaling policy owns desired after creation")
 
 	tg := m.One(t, "aws:lb/targetGroup:TargetGroup")
@@ -356,7 +366,8 @@ func TestNewApiTierServers(t *testing.T) {
 	// IAM: Session Manager plus reading exactly the database secret.
 	att := m.One(t, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
 	assert.Equal(t, "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore", att.Str("policyArn"))
-	rp := m.One(t, "aws:iam/rolePolicy:RolePolicy")
+	assert.Len(t, m.ByType("aws:iam/rolePolicy:RolePolicy"), 2, "the secrets and pulling the tier's own images")
+	rp := policyNamed(t, m, "api-db-secret")
 	doc := parsePolicy(t, rp)
 	require.Len(t, doc.Statement, 1)
 	assert.Equal(t, "Allow", doc.Statement[0].Effect)
@@ -383,7 +394,7 @@ func TestNewApiTierRedisAuthSecret(t *testing.T) {
 	args := validAPIArgs("prod")
 	args.RedisAuthSecretARN = pulumi.String(testAuthSecretARN)
 	m, _ := runAPITier(t, args)
-	rp := m.One(t, "aws:iam/rolePolicy:RolePolicy")
+	rp := policyNamed(t, m, "api-db-secret")
 	doc := parsePolicy(t, rp)
 	require.Len(t, doc.Statement, 1)
 	assert.Equal(t, "Allow", doc.Statement[0].Effect)
@@ -398,7 +409,7 @@ func TestNewApiTierRedisAuthSecret(t *testing.T) {
 	plain.RedisTLS = false
 	plain.RedisAuthSecretARN = pulumi.String("")
 	m, _ = runAPITier(t, plain)
-	assert.Equal(t, []string{testSecretARN}, parsePolicy(t, m.One(t, "aws:iam/rolePolicy:RolePolicy")).Statement[0].Resource)
+	assert.Equal(t, []string{testSecretARN}, parsePolicy(t, policyNamed(t, m, "api-db-secret")).Statement[0].Resource)
 	assert.Contains(t, userData(t, m.One(t, ltType)), "REDIS_TLS=false\nREDIS_AUTH_SECRET_ARN=\n")
 }
 

@@ -43,6 +43,8 @@ type ChatSettings struct {
 	KeyName string `json:"keyName,omitempty"`
 	// RootVolumeGiB is the encrypted gp3 root volume's size. Optional; default 16; allowed 8..1024 (GiB).
 	RootVolumeGiB int `json:"rootVolumeGiB,omitempty"`
+	// ReleaseSettings: release, repository, releasesKept.
+	ReleaseSettings
 }
 
 // WithDefaults returns s with every unset field filled for its profile.
@@ -63,6 +65,7 @@ func (s ChatSettings) WithDefaults() ChatSettings {
 	if s.RootVolumeGiB == 0 {
 		s.RootVolumeGiB = 16
 	}
+	s.ReleaseSettings = s.ReleaseSettings.withDefaults()
 	return s
 }
 
@@ -90,6 +93,7 @@ func (s ChatSettings) Validate() error {
 	p.cidrs("sshCidrs", s.SSHCidrs, refuse)
 	p.keyName("keyName", s.KeyName)
 	p.rootVolume("rootVolumeGiB", s.RootVolumeGiB)
+	p.release(s.ReleaseSettings)
 	return p.err()
 }
 
@@ -130,6 +134,12 @@ type ChatBastionArgs struct {
 	// Tags are added to the server, its root volume and its network interface (the provider's default
 	// tags reach the instance but not the volume or the interface EC2 creates with it). Optional.
 	Tags map[string]string
+	// OwnRepository names the ECR repository the server creates for its releases when Repository is not
+	// set (DefaultRepository). Required then.
+	OwnRepository string
+	// Image is the release the server runs, resolved by digest (ResolveRelease), or "" for the placeholder.
+	// It must be in the server's repository.
+	Image string
 }
 
 func (a ChatBastionArgs) validate() error {
@@ -140,6 +150,7 @@ func (a ChatBastionArgs) validate() error {
 		wired{"RedisPort", a.RedisPort != nil}, wired{"APIBaseURL", a.APIBaseURL != nil},
 	)
 	p.tags(a.Tags)
+	p.repository(a.ReleaseSettings, a.OwnRepository, a.Image)
 	return errors.Join(a.ChatSettings.Validate(), p.err())
 }
 
@@ -157,6 +168,10 @@ type ChatBastion struct {
 	SSHProxyJump pulumi.StringOutput
 	// SecurityGroupID is the server's security group: the API servers and the data tier admit it.
 	SecurityGroupID pulumi.StringOutput
+	// RepositoryURL is the ECR repository the chat's releases are pushed to.
+	RepositoryURL pulumi.StringOutput
+	// Image is the release the server runs ("" for the placeholder).
+	Image pulumi.StringOutput
 }
 
 // NewChatBastion checks args, then registers the chat server: a security group, an instance role, the
@@ -235,6 +250,14 @@ func NewChatBastion(ctx *pulumi.Context, name string, args *ChatBastionArgs, opt
 	if err != nil {
 		return nil, err
 	}
+	repo, err := newRepository(ctx, name, a.ReleaseSettings, a.OwnRepository, a.Profile == profileProd, c)
+	if err != nil {
+		return nil, err
+	}
+	c.RepositoryURL = repo.url
+	if err := allowPull(ctx, name, role, repo, child); err != nil {
+		return nil, err
+	}
 	authARN, readAuth := redisAuthSecret(fmt.Sprintf("chat bastion %q", name), a.RedisAuthSecretARN, a.RedisTLS)
 	if readAuth {
 		if _, err := iam.NewRolePolicy(ctx, name+"-redis-secret", &iam.RolePolicyArgs{
@@ -299,7 +322,10 @@ func NewChatBastion(ctx *pulumi.Context, name string, args *ChatBastionArgs, opt
 	c.ChatURL = pulumi.Sprintf("ws://%s:%d", eip.PublicIp, a.ChatPort)
 	c.SSHProxyJump = pulumi.Sprintf("ssh -J ubuntu@%s ubuntu@<api-private-ip>", eip.PublicIp)
 	c.SecurityGroupID = sg.ID().ToStringOutput()
+	c.Image = pulumi.String(a.Image).ToStringOutput()
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{
+		"repositoryUrl":   c.RepositoryURL,
+		"image":           c.Image,
 		"instanceId":      c.InstanceID,
 		"publicIp":        c.PublicIP,
 		"chatUrl":         c.ChatURL,
@@ -332,7 +358,7 @@ func (c *ChatBastion) settings(ctx *pulumi.Context, name string, a ChatBastionAr
 	env := pulumi.All(a.RedisHost, a.RedisPort, a.APIBaseURL, authARN).ApplyT(func(v []any) (string, error) {
 		return chatEnvParameter(chatEnv{
 			RedisHost: v[0].(string), RedisPort: v[1].(int), RedisTLS: a.RedisTLS, RedisAuthSecretARN: v[3].(string),
-			APIBaseURL: v[2].(string), Region: a.Region, ChatPort: a.ChatPort,
+			APIBaseURL: v[2].(string), Region: a.Region, ChatPort: a.ChatPort, Image: a.Image,
 		})
 	}).(pulumi.StringOutput)
 	_, err = ssm.NewAssociation(ctx, name+"-setup", &ssm.AssociationArgs{

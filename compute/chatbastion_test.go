@@ -21,14 +21,15 @@ const (
 
 func validChatArgs(profile string) *ChatBastionArgs {
 	return &ChatBastionArgs{
-		ChatSettings: ChatSettings{Profile: profile, Region: testRegion},
-		VPCID:        pulumi.String("vpc-0123456789abcdef0"),
-		SubnetID:     pulumi.String("subnet-0public00000000a"),
-		ImageID:      pulumi.String(testImageID),
-		RedisHost:    pulumi.String(testRedisHost),
-		RedisPort:    pulumi.Int(6379),
-		RedisTLS:     true,
-		APIBaseURL:   pulumi.String(testAPIURL),
+		ChatSettings:  ChatSettings{Profile: profile, Region: testRegion},
+		VPCID:         pulumi.String("vpc-0123456789abcdef0"),
+		SubnetID:      pulumi.String("subnet-0public00000000a"),
+		ImageID:       pulumi.String(testImageID),
+		OwnRepository: "football/test/chat",
+		RedisHost:     pulumi.String(testRedisHost),
+		RedisPort:     pulumi.Int(6379),
+		RedisTLS:      true,
+		APIBaseURL:    pulumi.String(testAPIURL),
 	}
 }
 
@@ -189,7 +190,8 @@ func TestNewChatBastion(t *testing.T) {
 	// Role: Session Manager and nothing else.
 	att := m.One(t, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
 	assert.Equal(t, "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore", att.Str("policyArn"))
-	assert.Empty(t, m.ByType("aws:iam/rolePolicy:RolePolicy"), "the chat server needs no AWS API beyond SSM")
+	require.Len(t, m.ByType("aws:iam/rolePolicy:RolePolicy"), 1, "without Redis AUTH the chat server only pulls its images")
+	assert.Equal(t, "chat-ecr-pull", m.One(t, "aws:iam/rolePolicy:RolePolicy").Name)
 	profile := m.One(t, "aws:iam/instanceProfile:InstanceProfile")
 	assert.Equal(t, profile.ID, instance.Str("iamInstanceProfile"))
 
@@ -296,8 +298,7 @@ func TestNewChatBastionRedisAuthSecret(t *testing.T) {
 	})
 	require.NoError(t, err)
 	checkComponentInvariants(t, m, chatBastionType, "chat")
-	rp := m.One(t, "aws:iam/rolePolicy:RolePolicy")
-	assert.Equal(t, "chat-redis-secret", rp.Name)
+	rp := policyNamed(t, m, "chat-redis-secret")
 	assert.Equal(t, m.One(t, "aws:iam/role:Role").ID, rp.Str("role"))
 	doc := parsePolicy(t, rp)
 	require.Len(t, doc.Statement, 1)
@@ -314,7 +315,7 @@ func TestNewChatBastionRedisAuthSecret(t *testing.T) {
 		return err
 	})
 	require.NoError(t, err)
-	assert.Empty(t, m.ByType("aws:iam/rolePolicy:RolePolicy"))
+	assert.Len(t, m.ByType("aws:iam/rolePolicy:RolePolicy"), 1, "only the image pull policy")
 	assert.Contains(t, chatEnvOf(t, m), "REDIS_AUTH_SECRET_ARN=\n")
 
 	_, err = mock.Run(runOptions(), func(ctx *pulumi.Context) error {

@@ -155,3 +155,15 @@ func outputStr(t *testing.T, r *mock.Resource, path string) string {
 	require.True(t, ok && v.IsString(), "%s %s has no output %s", r.Type, r.Name, path)
 	return v.StringValue()
 }
+
+// policyNamed returns the inline role policy with the logical name.
+func policyNamed(t *testing.T, m *mock.Mocks, name string) *mock.Resource {
+	t.Helper()
+	for _, r := range m.ByType("aws:iam/rolePolicy:RolePolicy") {
+		if r.Name == name {
+			return r
+		}
+	}
+	t.Fatalf("no role policy %s", name)
+	return nil
+}

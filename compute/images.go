@@ -138,11 +138,13 @@ func NewUbuntuImages(ctx *pulumi.Context, name string, args *UbuntuImagesArgs, o
 				Name: pulumi.String(fmt.Sprintf(ubuntuParameter, arch)),
 			}, pulumi.Parent(c))
 			p, err := ssm.NewParameter(ctx, name+"-"+arch, &ssm.ParameterArgs{
-				Name:          pulumi.String(args.ParameterPrefix + "/ubuntu-24.04/" + arch + "/ami-id"),
-				Description:   pulumi.String("Ubuntu 24.04 LTS image of the stack's " + arch + " servers, recorded at the first deployment; pin another in football:images." + arch),
-				Type:          pulumi.String("String"),
-				DataType:      pulumi.String("aws:ec2:image"),
-				InsecureValue: newest.InsecureValue(),
+				Name:        pulumi.String(args.ParameterPrefix + "/ubuntu-24.04/" + arch + "/ami-id"),
+				Description: pulumi.String("Ubuntu 24.04 LTS image of the stack's " + arch + " servers, recorded at the first deployment; pin another in football:images." + arch),
+				Type:        pulumi.String("String"),
+				DataType:    pulumi.String("aws:ec2:image"),
+				// An image ID is no secret; the lookup's result is marked secret as a whole because the
+				// parameter's value field is, which would hide the image from every preview.
+				InsecureValue: pulumi.Unsecret(newest.InsecureValue()).(pulumi.StringOutput),
 			}, pulumi.Parent(c), pulumi.IgnoreChanges([]string{"insecureValue"}))
 			if err != nil {
 				return nil, err

@@ -25,6 +25,8 @@ type apiEnv struct {
 	Region             string
 	AppPort            int
 	HealthCheckPath    string
+	// Image is the release by digest; "" runs the placeholder.
+	Image string
 }
 
 // chatEnv is what the chat server learns at boot, written to /etc/football/chat.env.
@@ -37,6 +39,8 @@ type chatEnv struct {
 	APIBaseURL         string
 	Region             string
 	ChatPort           int
+	// Image is the release by digest; "" runs the placeholder.
+	Image string
 }
 
 // envVar is one line of an env file. An optional one is written even when empty ("KEY="), so the app
@@ -58,6 +62,7 @@ func (e apiEnv) vars() []envVar {
 		{Key: "REDIS_TLS", Value: strconv.FormatBool(e.RedisTLS)},
 		{Key: "REDIS_AUTH_SECRET_ARN", Value: e.RedisAuthSecretARN, Optional: true},
 		{Key: "AWS_REGION", Value: e.Region}, {Key: "APP_PORT", Value: strconv.Itoa(e.AppPort)},
+		{Key: "FOOTBALL_IMAGE", Value: e.Image, Optional: true},
 	}
 }
 
@@ -67,6 +72,7 @@ func (e chatEnv) vars() []envVar {
 		{Key: "REDIS_TLS", Value: strconv.FormatBool(e.RedisTLS)},
 		{Key: "REDIS_AUTH_SECRET_ARN", Value: e.RedisAuthSecretARN, Optional: true},
 		{Key: "API_BASE_URL", Value: e.APIBaseURL}, {Key: "AWS_REGION", Value: e.Region}, {Key: "CHAT_PORT", Value: strconv.Itoa(e.ChatPort)},
+		{Key: "FOOTBALL_IMAGE", Value: e.Image, Optional: true},
 	}
 }
 
@@ -156,19 +162,30 @@ type service struct {
 	Name            string // api or chat
 	Port            string // as systemd expands it from the env file
 	HealthCheckPath string
+	// StopSeconds is how long a released app has between SIGTERM and SIGKILL.
+	StopSeconds int
 	// Env is the env file, written as it is (checkVars keeps its values to one line without quotes or $,
 	// and the here-document's delimiter is quoted, so the shell expands nothing). EnvBase64 instead names a
 	// base64-encoded env file: the chat document's Systems Manager parameter reference.
 	Env, EnvBase64 string
 }
 
+// StopTimeout is systemd's limit for the whole stop, a little above StopSeconds.
+func (s service) StopTimeout() int { return s.StopSeconds + 15 }
+
 func setupScript(s service) (string, error) {
+	if s.StopSeconds <= 0 {
+		s.StopSeconds = defaultStopSeconds
+	}
 	var b bytes.Buffer
 	if err := setupTemplate.Execute(&b, s); err != nil {
 		return "", fmt.Errorf("rendering the setup script: %w", err)
 	}
 	return b.String(), nil
 }
+
+// defaultStopSeconds is the grace a released app gets to stop: the API target group's deregistration delay.
+const defaultStopSeconds = deregistrationDelay
 
 // encodeUserData base64-encodes user data: a launch template's userData must be base64.
 func encodeUserData(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
@@ -234,7 +251,47 @@ class Handler(http.server.BaseHTTPRequestHandler):
 http.server.ThreadingHTTPServer(("", args.port), Handler).serve_forever()
 FOOTBALL_EOF
 put "$root/opt/football/.placeholder.py.new" "$root/opt/football/placeholder.py" 0755
-cat >"$root/etc/systemd/system/.football-{{.Name}}.service.new" <<'FOOTBALL_EOF'
+image=$(sed -n 's/^FOOTBALL_IMAGE=//p' "$root/etc/football/{{.Name}}.env")
+if [ -n "$image" ]; then
+  # The release: Docker and ECR's credential helper from Ubuntu's archive (once), which signs in to the
+  # registry with the instance role. The image is pulled by digest before the service restarts, so the
+  # restart itself takes seconds.
+  if ! command -v docker >/dev/null 2>&1 || ! command -v docker-credential-ecr-login >/dev/null 2>&1; then
+    DEBIAN_FRONTEND=noninteractive apt-get update -q
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends docker.io amazon-ecr-credential-helper
+  fi
+  mkdir -p "$root/etc/football/docker"
+  printf '{"credHelpers": {"%s": "ecr-login"}}\n' "${image%%/*}" >"$root/etc/football/docker/.config.json.new"
+  put "$root/etc/football/docker/.config.json.new" "$root/etc/football/docker/config.json" 0600
+  DOCKER_CONFIG="$root/etc/football/docker" docker pull "$image"
+  cat >"$root/etc/systemd/system/.football-{{.Name}}.service.new" <<'FOOTBALL_EOF'
+[Unit]
+Description=football {{.Name}} (the release named by FOOTBALL_IMAGE in /etc/football/{{.Name}}.env)
+Wants=network-online.target
+After=network-online.target docker.service
+Requires=docker.service
+
+[Service]
+EnvironmentFile=/etc/football/{{.Name}}.env
+Environment=DOCKER_CONFIG=/etc/football/docker
+ExecStartPre=-/usr/bin/docker rm --force football-{{.Name}}
+ExecStartPre=/usr/bin/docker pull ${FOOTBALL_IMAGE}
+# Host networking: the app listens on the host's port, and reaches the instance metadata service (its
+# role's credentials, for its secrets) without the extra hop a bridge network adds, so IMDSv2 keeps a hop
+# limit of 1. Logs go to journald.
+ExecStart=/usr/bin/docker run --rm --name football-{{.Name}} --network host --env-file /etc/football/{{.Name}}.env --log-driver journald --log-opt tag=football-{{.Name}} ${FOOTBALL_IMAGE}
+# SIGTERM first; the app has the load balancer's deregistration delay to finish its requests.
+ExecStop=/usr/bin/docker stop --time {{.StopSeconds}} football-{{.Name}}
+TimeoutStartSec=600
+TimeoutStopSec={{.StopTimeout}}
+Restart=on-failure
+RestartSec=5
+
+[Install]
+WantedBy=multi-user.target
+FOOTBALL_EOF
+else
+  cat >"$root/etc/systemd/system/.football-{{.Name}}.service.new" <<'FOOTBALL_EOF'
 [Unit]
 Description=football {{.Name}} (placeholder until the app is released)
 Wants=network-online.target
@@ -251,6 +308,7 @@ RestartSec=2
 [Install]
 WantedBy=multi-user.target
 FOOTBALL_EOF
+fi
 put "$root/etc/systemd/system/.football-{{.Name}}.service.new" "$root/etc/systemd/system/football-{{.Name}}.service" 0644
 systemctl daemon-reload
 systemctl enable football-{{.Name}}.service

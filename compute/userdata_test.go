@@ -75,7 +75,7 @@ func TestRenderAPIUserData(t *testing.T) {
 		"DB_SECRET_ARN=arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:rds!db-1234-abcdef\n"+
 		"REDIS_HOST=master.football-redis.abc123.apn2.cache.amazonaws.com\n"+
 		"REDIS_PORT=6379\nREDIS_TLS=true\nREDIS_AUTH_SECRET_ARN="+testAuthSecretARN+"\n"+
-		"AWS_REGION=ap-northeast-2\nAPP_PORT=8080\n", decodeEnv(t, got))
+		"AWS_REGION=ap-northeast-2\nAPP_PORT=8080\nFOOTBALL_IMAGE=\n", decodeEnv(t, got))
 	for _, line := range []string{
 		"EnvironmentFile=/etc/football/api.env",
 		"--port ${APP_PORT} --health /health",
@@ -126,7 +126,7 @@ func TestChatDocument(t *testing.T) {
 	decoded := decodeEnv(t, strings.Replace(script, "{{ env }}", env, 1))
 	assert.Equal(t, "REDIS_HOST=master.football-redis.abc123.apn2.cache.amazonaws.com\nREDIS_PORT=6379\nREDIS_TLS=true\n"+
 		"REDIS_AUTH_SECRET_ARN="+testAuthSecretARN+"\nAPI_BASE_URL=https://football-api-1234567890.ap-northeast-2.elb.amazonaws.com\n"+
-		"AWS_REGION=ap-northeast-2\nCHAT_PORT=8080\n", decoded)
+		"AWS_REGION=ap-northeast-2\nCHAT_PORT=8080\nFOOTBALL_IMAGE=\n", decoded)
 	assert.NotContains(t, decoded, "DB_", "chat needs no database settings")
 }
 

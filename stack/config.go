@@ -199,6 +199,12 @@ func (c *Config) crossChecks(ctx *pulumi.Context) error {
 		}
 	}
 	c.Architectures = sortedKeys(archs)
+	if c.Network.NAT == network.NATNone && c.API.Release != "" {
+		// The chat server has its own public address; the API servers reach the Ubuntu archive and ECR
+		// only through NAT.
+		errs = append(errs, fmt.Errorf("%s:api.release: %q is not allowed while %s:network.nat is none: the API servers could not reach "+
+			"Ubuntu's archive (the container runtime) or ECR; choose nat instance, single or perAz", c.Project, c.API.Release, c.Project))
+	}
 	key := c.Project + ":redisAuthToken"
 	token, set := ctx.GetConfig(key)
 	switch {
@@ -216,6 +222,15 @@ func (c *Config) crossChecks(ctx *pulumi.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// repository is the ECR repository a service takes its releases from: the configured one, or the one the
+// stack creates for it.
+func (c *Config) repository(s compute.ReleaseSettings, service string) string {
+	if s.Repository != "" {
+		return s.Repository
+	}
+	return compute.DefaultRepository(c.Project, c.Stack, service)
 }
 
 // profileFromStack maps "prod", "prod-*" to prod and "dev", "dev-*" to dev.

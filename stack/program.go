@@ -42,6 +42,14 @@ func Deploy(ctx *pulumi.Context, keys []string) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Releases are looked up before anything is registered, so a release that is not in its repository
+	// stops the deployment before it starts.
+	apiRepo, chatRepo := cfg.repository(cfg.API.ReleaseSettings, "api"), cfg.repository(cfg.Chat.ReleaseSettings, "chat")
+	apiImage, apiErr := compute.ResolveRelease(ctx, cfg.Project+":api", cfg.API.Release, apiRepo)
+	chatImage, chatErr := compute.ResolveRelease(ctx, cfg.Project+":chat", cfg.Chat.Release, chatRepo)
+	if err := errors.Join(apiErr, chatErr); err != nil {
+		return nil, &ConfigError{err}
+	}
 	guarded, err := guardReplacements(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -113,7 +121,9 @@ func Deploy(ctx *pulumi.Context, keys []string) (pulumi.Map, error) {
 		RedisAuthSecretARN: db.RedisAuthSecretARN,
 		APIBaseURL:         apiURL,
 		// The provider's default tags stop at the resources Pulumi creates; launches get them here.
-		Tags: cfg.DefaultTags,
+		Tags:          cfg.DefaultTags,
+		OwnRepository: chatRepo,
+		Image:         chatImage,
 	})
 	if err != nil {
 		return nil, err
@@ -135,6 +145,8 @@ func Deploy(ctx *pulumi.Context, keys []string) (pulumi.Map, error) {
 		RedisTLS:               db.RedisTLS,
 		RedisAuthSecretARN:     db.RedisAuthSecretARN,
 		Tags:                   cfg.DefaultTags,
+		OwnRepository:          apiRepo,
+		Image:                  apiImage,
 	})
 	if err != nil {
 		return nil, err
@@ -169,6 +181,10 @@ func Deploy(ctx *pulumi.Context, keys []string) (pulumi.Map, error) {
 		"bastionInstanceId":   chat.InstanceID,
 		"sshProxyJump":        chat.SSHProxyJump,
 		"chatSecurityGroupId": chat.SecurityGroupID,
+		"apiRepositoryUrl":    api.RepositoryURL,
+		"apiImage":            api.Image,
+		"chatRepositoryUrl":   chat.RepositoryURL,
+		"chatImage":           chat.Image,
 
 		"rdsEndpoint":         db.DBEndpoint,
 		"dbAddress":           db.DBAddress,

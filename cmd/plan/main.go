@@ -33,6 +33,37 @@ var formats = []string{"text", "json", "mermaid", "cost", "guardrails"}
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
+// setFlags collects -set key=value flags.
+type setFlags []string
+
+func (s *setFlags) String() string { return strings.Join(*s, ",") }
+
+func (s *setFlags) Set(v string) error {
+	if !strings.Contains(v, "=") {
+		return fmt.Errorf("%q is not key=value", v)
+	}
+	*s = append(*s, v)
+	return nil
+}
+
+// planWith loads the stack, applies the -set changes and plans it.
+func planWith(dir, name string, sets setFlags) (*offline.Result, error) {
+	if len(sets) == 0 {
+		return offline.Plan(dir, name)
+	}
+	st, err := stackfile.Load(dir, name)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", offline.ErrConfig, err)
+	}
+	for _, kv := range sets {
+		k, v, _ := strings.Cut(kv, "=")
+		if err := st.Set(k, v); err != nil {
+			return nil, fmt.Errorf("%w: -set %v", offline.ErrConfig, err)
+		}
+	}
+	return offline.PlanStack(st)
+}
+
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -40,6 +71,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	format := fs.String("format", "text", "output format: "+strings.Join(formats, ", "))
 	dir := fs.String("dir", ".", "project directory (where Pulumi.yaml is)")
 	updateReadme := fs.Bool("update-readme", false, "plan every stack and rewrite README.md's generated sections (ignores -stack and -format)")
+	var sets setFlags
+	fs.Var(&sets, "set", "plan with a config value changed, as `pulumi config set --path` would: -set football:api.release=v1.4.2 (repeatable; a JSON value for numbers, lists and objects; key= deletes)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -50,7 +83,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if *updateReadme {
 		return writeReadme(*dir, stdout, stderr)
 	}
-	res, err := offline.Plan(*dir, *stack)
+	res, err := planWith(*dir, *stack, sets)
 	if err != nil {
 		fmt.Fprintf(stderr, "plan: %v\n", err)
 		if errors.Is(err, offline.ErrConfig) {

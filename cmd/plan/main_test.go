@@ -30,6 +30,18 @@ func TestRunExitCodes(t *testing.T) {
 		{[]string{"-dir", "../..", "-stack", "prod", "-format", "json"}, 0, `"steps"`, ""},
 		{[]string{"-dir", "../..", "-stack", "missing"}, 2, "", `stack "missing"`},
 		{[]string{"-dir", "../..", "-format", "yaml"}, 2, "", `-format "yaml" is not allowed`},
+		// Releases: what the config names is taken as pushed; bad values are refused naming the key.
+		{[]string{"-dir", "../..", "-stack", "dev", "-set", "football:api.release=v1.4.2", "-format", "json"}, 0,
+			"football/dev/api@sha256:", ""},
+		{[]string{"-dir", "../..", "-stack", "dev", "-set", "football:api.release=latest"}, 2, "",
+			`football:api.release: "latest" is not allowed`},
+		{[]string{"-dir", "../..", "-stack", "dev", "-set", "football:chat.release=sha256:123"}, 2, "",
+			`football:chat.release: "sha256:123" is not allowed; a digest is sha256: and 64 lowercase hexadecimal digits`},
+		{[]string{"-dir", "../..", "-stack", "prod", "-set", "football:api.release=v1 4"}, 2, "",
+			`football:api.release: "v1 4" is not allowed; must be an image tag`},
+		{[]string{"-dir", "../..", "-stack", "dev", "-set", "football:network.nat=none", "-set", "football:api.release=v1"}, 2, "",
+			`football:api.release: "v1" is not allowed while football:network.nat is none`},
+		{[]string{"-dir", "../..", "-stack", "dev", "-set", "noequals"}, 2, "", `"noequals" is not key=value`},
 	}
 	for _, c := range cases {
 		var out, errOut bytes.Buffer

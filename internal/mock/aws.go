@@ -210,6 +210,17 @@ func (m *Mocks) answer(r *Resource) (string, resource.PropertyMap, error) {
 		set("arn", r.Str("secretId"))
 		return r.Str("secretId") + "|" + version, outs, nil
 
+	case "aws:ecr/repository:Repository":
+		name := physical("name")
+		set("name", name)
+		set("arn", m.arn("ecr", "repository/"+name))
+		set("registryId", Account)
+		set("repositoryUrl", m.registry()+"/"+name)
+		return name, outs, nil
+	case "aws:ecr/lifecyclePolicy:LifecyclePolicy":
+		set("registryId", Account)
+		return r.Str("repository"), outs, nil
+
 	case "aws:ssm/document:Document":
 		name := physical("name")
 		set("name", name)
@@ -358,6 +369,9 @@ func (m *Mocks) replicationGroup(r *Resource, outs resource.PropertyMap, physica
 	}
 	return id, outs, nil
 }
+
+// registry is the account's ECR registry host in the stack's region.
+func (m *Mocks) registry() string { return Account + ".dkr.ecr." + m.Region + ".amazonaws.com" }
 
 func (m *Mocks) arn(service, rest string) string {
 	return "arn:aws:" + service + ":" + m.Region + ":" + Account + ":" + rest

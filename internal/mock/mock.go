@@ -70,6 +70,8 @@ type Mocks struct {
 	previous resource.PropertyMap
 	// addingAZs are AZs whose subnets the awsx VPC is still creating (see Options.AddingAZs).
 	addingAZs []string
+	// images are the ECR repositories' contents (see Options.Images).
+	images map[string][]string
 }
 
 // subnet is one subnet a mocked awsx VPC holds.
@@ -100,6 +102,10 @@ type Options struct {
 	// (a new subnet has no ID yet), while the subnets of the other AZs already exist and lookups find them.
 	Preview   bool
 	AddingAZs []string
+	// Images are what the account's ECR repositories hold, by repository name: tags, and digests
+	// (sha256:...). ECR lookups find exactly these; a repository not listed does not exist, except the
+	// repositories the program itself creates, which start empty.
+	Images map[string][]string
 }
 
 // Run runs fn under the mock engine with the given config and returns the recording. The error is the
@@ -114,6 +120,7 @@ func Run(opts Options, fn pulumi.RunFunc) (*Mocks, error) {
 	m := New(opts.Project, opts.Stack, opts.Config["aws:region"])
 	m.previous = resource.NewPropertyMapFromMap(opts.Previous)
 	m.addingAZs = opts.AddingAZs
+	m.images = opts.Images
 	withConfig := func(info *pulumi.RunInfo) {
 		info.Config = opts.Config
 		info.ConfigSecretKeys = opts.SecretKeys
@@ -214,6 +221,20 @@ func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 			}
 		}
 		return nil, fmt.Errorf("reading EC2 Subnet (%s): no matching EC2 Subnet found", id.StringValue())
+	case "aws:ecr/getImage:getImage":
+		return m.ecrImage(args.Args)
+	case "aws:ecr/getRepository:getRepository":
+		name := args.Args["name"]
+		if _, ok := m.images[name.StringValue()]; !name.IsString() || !ok {
+			return nil, fmt.Errorf("reading ECR Repository (%s): RepositoryNotFoundException: The repository with name '%s' does not exist in the registry with id '%s'",
+				name.StringValue(), name.StringValue(), Account)
+		}
+		return resource.PropertyMap{
+			"id": name, "name": name, "registryId": resource.NewProperty(Account),
+			"arn":                resource.NewProperty(m.arn("ecr", "repository/"+name.StringValue())),
+			"repositoryUrl":      resource.NewProperty(m.registry() + "/" + name.StringValue()),
+			"imageTagMutability": resource.NewProperty("IMMUTABLE"),
+		}, nil
 	case "aws:ssm/getParameter:getParameter":
 		name := args.Args["name"]
 		if !name.IsString() || !strings.HasPrefix(name.StringValue(), "/aws/service/canonical/ubuntu/") {
@@ -244,6 +265,43 @@ func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		}, nil
 	}
 	return nil, fmt.Errorf("mock: invoke %s is not mocked; add it to internal/mock", args.Token)
+}
+
+// ImageDigest is the digest the mock's ECR gives the image pushed to repository under tag.
+func ImageDigest(repository, tag string) string {
+	sum := sha256.Sum256([]byte(repository + ":" + tag))
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// ecrImage answers ecr.GetImage like ECR's DescribeImages: by tag or digest, from Options.Images.
+func (m *Mocks) ecrImage(args resource.PropertyMap) (resource.PropertyMap, error) {
+	repo := args["repositoryName"].StringValue()
+	held, ok := m.images[repo]
+	if !ok {
+		return nil, fmt.Errorf("reading ECR Images: RepositoryNotFoundException: The repository with name '%s' does not exist in the registry with id '%s'", repo, Account)
+	}
+	var tag, digest string
+	if v := args["imageTag"]; v.IsString() {
+		tag = v.StringValue()
+	}
+	if v := args["imageDigest"]; v.IsString() {
+		digest = v.StringValue()
+	}
+	for _, h := range held {
+		d := h
+		if !strings.HasPrefix(h, "sha256:") {
+			d = ImageDigest(repo, h)
+		}
+		if (tag != "" && h == tag) || (digest != "" && d == digest) {
+			return resource.PropertyMap{
+				"id": resource.NewProperty(d), "repositoryName": resource.NewProperty(repo),
+				"registryId": resource.NewProperty(Account), "imageDigest": resource.NewProperty(d),
+				"imageUri": resource.NewProperty(m.registry() + "/" + repo + "@" + d),
+			}, nil
+		}
+	}
+	return nil, fmt.Errorf("reading ECR Images: ImageNotFoundException: The image with imageId {imageDigest:'%s', imageTag:'%s'} does not exist within the repository with name '%s' in the registry with id '%s'",
+		digest, tag, repo, Account)
 }
 
 // filterValue returns the single value of the named filter in an invoke's "filters" argument.

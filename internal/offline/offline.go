@@ -14,6 +14,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/football/football-infra/compute"
 	"github.com/football/football-infra/internal/mock"
 	"github.com/football/football-infra/internal/stackfile"
 	"github.com/football/football-infra/stack"
@@ -42,10 +43,12 @@ func Plan(dir, name string) (*Result, error) {
 	return PlanStack(st)
 }
 
-// PlanStack plans an already loaded stack.
+// PlanStack plans an already loaded stack. An offline plan cannot see ECR: it takes every release the
+// config names as pushed to its repository (Registry).
 func PlanStack(st *stackfile.Stack) (*Result, error) {
 	outputs := map[string]any{}
-	m, err := mock.Run(mock.Options{Project: st.Project, Stack: st.Name, Config: st.Config, SecretKeys: st.SecretKeys},
+	m, err := mock.Run(mock.Options{Project: st.Project, Stack: st.Name, Config: st.Config, SecretKeys: st.SecretKeys,
+		Images: Registry(st)},
 		func(ctx *pulumi.Context) error {
 			outs, err := stack.Deploy(ctx, st.Keys())
 			if err != nil {
@@ -74,6 +77,26 @@ func PlanStack(st *stackfile.Stack) (*Result, error) {
 		Stack: st, Region: m.Region, Resources: ordered(m.All()), Outputs: outputs,
 		StackURN: fmt.Sprintf("urn:pulumi:%s::%s::pulumi:pulumi:Stack::%s-%s", st.Name, st.Project, st.Project, st.Name),
 	}, nil
+}
+
+// Registry is what an offline plan assumes ECR holds: each service's configured release in the repository
+// it takes releases from, and every configured existing repository.
+func Registry(st *stackfile.Stack) map[string][]string {
+	images := map[string][]string{}
+	for _, service := range []string{"api", "chat"} {
+		var s compute.ReleaseSettings
+		if raw, ok := st.Config[st.Project+":"+service]; ok && json.Unmarshal([]byte(raw), &s) != nil {
+			continue // a malformed section is the config check's to report
+		}
+		repo := s.Repository
+		if repo == "" {
+			repo = compute.DefaultRepository(st.Project, st.Name, service)
+		}
+		if s.Repository != "" || s.Release != "" {
+			images[repo] = append(images[repo], s.Release)
+		}
+	}
+	return images
 }
 
 // ordered sorts resources the way a deployment could create them: parents and dependencies first, ties

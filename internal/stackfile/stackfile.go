@@ -184,3 +184,56 @@ func toValue(node *yaml.Node) (any, bool, error) {
 	}
 	return nil, false, fmt.Errorf("unsupported YAML node kind %d", node.Kind)
 }
+
+// Set changes one config value the way `pulumi config set --path` would: path is "namespace:key" or
+// "namespace:key.a.b" inside an object; value is JSON (a number, true, a list...) or else a plain string.
+// An empty value deletes the key.
+func (s *Stack) Set(path, value string) error {
+	key, rest, nested := strings.Cut(path, ".")
+	if !strings.Contains(key, ":") {
+		key = s.Project + ":" + key
+	}
+	var v any = value
+	if value != "" && json.Valid([]byte(value)) {
+		if err := json.Unmarshal([]byte(value), &v); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	if !nested {
+		if str, ok := v.(string); ok && value != "" {
+			s.Config[key] = str // plain strings are passed as they are, objects and lists as JSON
+		} else if value == "" {
+			delete(s.Config, key)
+		} else {
+			s.Config[key] = value
+		}
+		return nil
+	}
+	obj := map[string]any{}
+	if raw, ok := s.Config[key]; ok {
+		if err := json.Unmarshal([]byte(raw), &obj); err != nil {
+			return fmt.Errorf("%s: %s is not an object", path, key)
+		}
+	}
+	cur := obj
+	parts := strings.Split(rest, ".")
+	for _, p := range parts[:len(parts)-1] {
+		next, ok := cur[p].(map[string]any)
+		if !ok {
+			next = map[string]any{}
+			cur[p] = next
+		}
+		cur = next
+	}
+	if value == "" {
+		delete(cur, parts[len(parts)-1])
+	} else {
+		cur[parts[len(parts)-1]] = v
+	}
+	b, err := json.Marshal(obj)
+	if err != nil {
+		return err
+	}
+	s.Config[key] = string(b)
+	return nil
+}

@@ -1,0 +1,200 @@
+package compute
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ecr"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// ReleaseSettings are the keys of a service's section (football:api, football:chat) that say which build of
+// the team's application its servers run.
+type ReleaseSettings struct {
+	// Release is the image the servers run: a tag in the service's ECR repository, resolved to its digest
+	// at every preview and update, or a digest sha256:<64 hex digits>. The servers always pull by digest,
+	// so what runs is what the preview showed. Optional; default none (the placeholder); allowed an OCI
+	// tag (letters, digits, . _ -, at most 128, not starting with . or -) other than latest, or a digest.
+	Release string `json:"release,omitempty"`
+	// Repository is an existing ECR repository of the stack's account and region to take releases from
+	// instead of the stack's own, e.g. so that prod runs the digests dev tested. Optional; default the
+	// stack's own repository <project>/<stack>/<service>; allowed an ECR repository name.
+	Repository string `json:"repository,omitempty"`
+	// ReleasesKept is how many images the stack's own repository keeps; older ones expire (FSBP ECR.3).
+	// Optional; default 30; allowed 1..1000.
+	ReleasesKept int `json:"releasesKept,omitempty"`
+}
+
+func (s ReleaseSettings) withDefaults() ReleaseSettings {
+	if s.ReleasesKept == 0 {
+		s.ReleasesKept = 30
+	}
+	return s
+}
+
+var (
+	// OCI distribution spec: a tag is [A-Za-z0-9_][A-Za-z0-9._-]{0,127}.
+	imageTag    = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$`)
+	imageDigest = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
+	// ECR repository names: lowercase path components separated by / (2..256 characters).
+	repositoryName = regexp.MustCompile(`^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$`)
+	// imageURI is what the servers pull: <account>.dkr.ecr.<region>.<domain>/<repository>@sha256:<digest>.
+	imageURI = regexp.MustCompile(`^[0-9]{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/([a-z0-9._/-]+)@sha256:[0-9a-f]{64}$`)
+)
+
+func (p *problems) release(s ReleaseSettings) {
+	switch r := s.Release; {
+	case r == "":
+	case strings.HasPrefix(r, "sha256:"):
+		if !imageDigest.MatchString(r) {
+			p.fail("release", r, "a digest is sha256: and 64 lowercase hexadecimal digits")
+		}
+	case r == "latest":
+		p.fail("release", r, "latest moves with every push, so a preview could not say what runs; name a release tag or a digest")
+	case !imageTag.MatchString(r):
+		p.fail("release", r, "must be an image tag (letters, digits, . _ -, at most 128, not starting with . or -) or sha256:<64 hex digits>")
+	}
+	if s.Repository != "" && (len(s.Repository) < 2 || len(s.Repository) > 256 || !repositoryName.MatchString(s.Repository)) {
+		p.fail("repository", s.Repository, "must be an ECR repository name: lowercase letters, digits and . _ - in / separated parts, 2..256 characters")
+	}
+	if s.ReleasesKept < 1 || s.ReleasesKept > 1000 {
+		p.fail("releasesKept", s.ReleasesKept, "allowed 1..1000")
+	}
+}
+
+// DefaultRepository is the repository a stack creates for one of its services: <project>/<stack>/<service>.
+func DefaultRepository(project, stack, service string) string {
+	return strings.ToLower(project + "/" + stack + "/" + service)
+}
+
+// ResolveRelease looks a release up in its repository and returns the image to pull, by digest
+// (<registry>/<repository>@sha256:...), or "" without a release. It runs before anything is registered, in
+// previews too, so a release that does not exist stops the deployment before it starts. section names
+// the config key in errors (football:api).
+func ResolveRelease(ctx *pulumi.Context, section, release, repository string) (string, error) {
+	if release == "" {
+		return "", nil
+	}
+	args := &ecr.GetImageArgs{RepositoryName: repository}
+	if strings.HasPrefix(release, "sha256:") {
+		args.ImageDigest = pulumi.StringRef(release)
+	} else {
+		args.ImageTag = pulumi.StringRef(release)
+	}
+	img, err := ecr.GetImage(ctx, args)
+	if err != nil {
+		return "", fmt.Errorf("%s.release: %q is not in the ECR repository %s (push it first, or fix the tag): %w", section, release, repository, err)
+	}
+	if !imageURI.MatchString(img.ImageUri) {
+		return "", fmt.Errorf("%s.release: ECR answered %q for %q in %s, which is not an image URI by digest", section, img.ImageUri, release, repository)
+	}
+	return img.ImageUri, nil
+}
+
+// repository is the ECR repository a service's servers pull from.
+type repository struct {
+	name string
+	arn  pulumi.StringOutput
+	url  pulumi.StringOutput
+}
+
+// newRepository registers the service's own repository, or looks an existing one up when the settings
+// name one. An own repository takes immutable tags (FSBP ECR.2), scans on push (ECR.1), is encrypted at rest
+// with ECR's AES-256 keys, and keeps the last ReleasesKept images (ECR.3). Prod's refuses to be deleted
+// while it holds images.
+func newRepository(ctx *pulumi.Context, name string, s ReleaseSettings, defaultName string, prod bool, parent pulumi.Resource) (*repository, error) {
+	if s.Repository != "" {
+		found := ecr.LookupRepositoryOutput(ctx, ecr.LookupRepositoryOutputArgs{Name: pulumi.String(s.Repository)}, pulumi.Parent(parent))
+		return &repository{name: s.Repository, arn: found.Arn(), url: found.RepositoryUrl()}, nil
+	}
+	repo, err := ecr.NewRepository(ctx, name+"-repo", &ecr.RepositoryArgs{
+		Name:                       pulumi.String(defaultName),
+		ImageTagMutability:         pulumi.String("IMMUTABLE"),
+		ImageScanningConfiguration: &ecr.RepositoryImageScanningConfigurationArgs{ScanOnPush: pulumi.Bool(true)},
+		EncryptionConfigurations: ecr.RepositoryEncryptionConfigurationArray{&ecr.RepositoryEncryptionConfigurationArgs{
+			EncryptionType: pulumi.String("AES256"),
+		}},
+		ForceDelete: pulumi.Bool(!prod),
+	}, pulumi.Parent(parent))
+	if err != nil {
+		return nil, err
+	}
+	policy, err := keepLastPolicy(s.ReleasesKept)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := ecr.NewLifecyclePolicy(ctx, name+"-repo-lifecycle", &ecr.LifecyclePolicyArgs{
+		Repository: repo.Name,
+		Policy:     pulumi.String(policy),
+	}, pulumi.Parent(parent)); err != nil {
+		return nil, err
+	}
+	return &repository{name: defaultName, arn: repo.Arn, url: repo.RepositoryUrl}, nil
+}
+
+// keepLastPolicy is an ECR lifecycle policy that expires every image beyond the newest n.
+func keepLastPolicy(n int) (string, error) {
+	b, err := json.Marshal(map[string]any{"rules": []any{map[string]any{
+		"rulePriority": 1,
+		"description":  fmt.Sprintf("keep the last %d images", n),
+		"selection":    map[string]any{"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": n},
+		"action":       map[string]any{"type": "expire"},
+	}}})
+	return string(b), err
+}
+
+// pullPolicy lets a server pull from exactly one repository. GetAuthorizationToken has no resource-level
+// permissions (AWS requires "*"); it only yields a token, which is worth nothing without the pull rights.
+func pullPolicy(repositoryARN string) (string, error) {
+	if repositoryARN == "" {
+		return "", errors.New("pull policy: the repository ARN is empty")
+	}
+	b, err := json.Marshal(map[string]any{
+		"Version": "2012-10-17",
+		"Statement": []map[string]any{
+			{"Sid": "RegistryLogin", "Effect": "Allow", "Action": []string{"ecr:GetAuthorizationToken"}, "Resource": []string{"*"}},
+			{"Sid": "PullOwnRepository", "Effect": "Allow",
+				"Action":   []string{"ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"},
+				"Resource": []string{repositoryARN}},
+		},
+	})
+	return string(b), err
+}
+
+// allowPull attaches pullPolicy for repo to a server role.
+func allowPull(ctx *pulumi.Context, name string, role *iam.Role, repo *repository, opts ...pulumi.ResourceOption) error {
+	_, err := iam.NewRolePolicy(ctx, name+"-ecr-pull", &iam.RolePolicyArgs{
+		Role:   role.Name,
+		Policy: repo.arn.ApplyT(pullPolicy).(pulumi.StringOutput),
+	}, opts...)
+	return err
+}
+
+// repository checks the release wiring: the repository the component creates when none is configured,
+// and a resolved image that belongs to the repository in use.
+func (p *problems) repository(s ReleaseSettings, own, image string) {
+	repo := s.Repository
+	if repo == "" {
+		repo = own
+		if own == "" || !repositoryName.MatchString(own) {
+			p.errs = append(p.errs, fmt.Errorf("wiring: OwnRepository %q is not allowed; without a configured repository the component needs a repository name (DefaultRepository)", own))
+		}
+	}
+	if (image == "") != (s.Release == "") {
+		p.errs = append(p.errs, fmt.Errorf("wiring: Image %q does not match release %q; resolve the release with ResolveRelease", image, s.Release))
+	}
+	if image == "" {
+		return
+	}
+	m := imageURI.FindStringSubmatch(image)
+	switch {
+	case m == nil:
+		p.errs = append(p.errs, fmt.Errorf("wiring: Image %q is not allowed; must be <account>.dkr.ecr.<region>.amazonaws.com/<repository>@sha256:<digest> (ResolveRelease)", image))
+	case m[2] != repo:
+		p.errs = append(p.errs, fmt.Errorf("wiring: Image %q is not in the service's repository %s", image, repo))
+	}
+}
