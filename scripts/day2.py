@@ -8,7 +8,8 @@ was clean) and writes every preview's JSON under the work directory.
 
     REALENGINE=../shared/realengine python3 scripts/day2.py [--only NAME,...] [--workdir DIR] [--project DIR]
 
-Needs the harness built (its README); nothing here needs AWS. The harness's stub providers replace a
+Needs the harness built (its README); nothing here needs AWS. The release rows need an aws stub that
+answers aws:ecr/getImage (the shared harness's does not: its unknown invokes return {}). The harness's stub providers replace a
 resource only for the properties its force-new table lists, so a clean row here is evidence about the
 program and the engine, not about AWS itself.
 """
@@ -44,6 +45,9 @@ OPERATIONS = [
     ("change the app port", "dev", [("football:api", "appPort", 9000)], {}),
     ("change the chat port", "dev", [("football:chat", "chatPort", 443)], {}),
     ("take a new Ubuntu image", "dev", [("football:images", "arm64", "ami-0fedcba9876543210")], {}),
+    # Releases need a harness whose aws stub answers ECR image lookups (the shared one does not yet).
+    ("release the API", "dev", [("football:api", "release", "v1.4.2")], {}),
+    ("release the chat server", "dev", [("football:chat", "release", "v0.9.0")], {}),
 ]
 
 
