@@ -24,10 +24,12 @@ var Budget = map[string]float64{"dev": 100, "prod": 400}
 type PriceBook struct {
 	HoursPerMonth float64 `json:"hoursPerMonth"`
 	Assumptions   struct {
-		ALBLCUs               float64 `json:"albLCUs"`
-		ALBLCUsNote           string  `json:"albLCUsNote"`
-		FlowLogGBPerMonth     float64 `json:"flowLogGBPerMonth"`
-		FlowLogGBPerMonthNote string  `json:"flowLogGBPerMonthNote"`
+		ALBLCUs                float64 `json:"albLCUs"`
+		ALBLCUsNote            string  `json:"albLCUsNote"`
+		FlowLogGBPerMonth      float64 `json:"flowLogGBPerMonth"`
+		FlowLogGBPerMonthNote  string  `json:"flowLogGBPerMonthNote"`
+		ECRGBPerRepository     float64 `json:"ecrGBPerRepository"`
+		ECRGBPerRepositoryNote string  `json:"ecrGBPerRepositoryNote"`
 	} `json:"assumptions"`
 	Rules  map[string]string `json:"rules"`
 	Prices []PriceEntry      `json:"prices"`
@@ -288,6 +290,9 @@ func EstimateCost(p *Plan, book *PriceBook) *Estimate {
 				key = "logs.vended-" + dest
 			}
 			monthly(tier, r.Name, fmt.Sprintf("flow logs ingested to %s (%g GB/month assumed)", dest, flowLogs), key, flowLogs, "")
+		case typeRepository:
+			gb := book.Assumptions.ECRGBPerRepository
+			monthly(tier, r.Name, fmt.Sprintf("ECR image storage (%g GB assumed)", gb), "ecr.storage", gb, "")
 		}
 	}
 	e.Assumptions = []string{
@@ -295,6 +300,7 @@ func EstimateCost(p *Plan, book *PriceBook) *Estimate {
 		"Auto Scaling groups are priced at desiredCapacity (minSize when unset); scale-out costs more.",
 		"ALB: " + book.Assumptions.ALBLCUsNote + ".",
 		"Flow logs: " + book.Assumptions.FlowLogGBPerMonthNote + ".",
+		"ECR: " + book.Assumptions.ECRGBPerRepositoryNote + ".",
 		"Not included: data transfer, NAT gateway data processing, CloudWatch Logs storage, S3 access-log storage, " +
 			"RDS backup storage beyond the free allowance, the Secrets Manager secret of an RDS-managed password.",
 	}

@@ -232,6 +232,14 @@ func secureFixture(t topology) *fixture {
 		redis["numCacheClusters"] = t.redisNodes
 	}
 	f.add(compData, typeReplGroup, "data-redis", "football-redis", redis, nil)
+
+	// The API's image repository and its lifecycle policy.
+	f.add(compAPI, typeRepository, "api-repo", "football/prod/api", map[string]any{
+		"name": "football/prod/api", "imageTagMutability": "IMMUTABLE",
+		"imageScanningConfiguration": map[string]any{"scanOnPush": true},
+	}, nil)
+	f.add(compAPI, typeLifecyclePolicy, "api-repo-lifecycle", "football/prod/api", map[string]any{
+		"repository": "football/prod/api", "policy": `{"rules":[]}`}, nil)
 	return f
 }
 
@@ -270,5 +278,6 @@ func insecureFixture() *fixture {
 		"engine": "redis", "nodeType": "cache.t4g.micro", "snapshotRetentionLimit": 0, "autoMinorVersionUpgrade": false,
 		"automaticFailoverEnabled": false, "atRestEncryptionEnabled": false, "transitEncryptionEnabled": false,
 		"subnetGroupName": "default"}, nil)
+	f.add("", typeRepository, "bad-repo", "bad", map[string]any{"name": "bad"}, nil)
 	return f
 }

@@ -146,6 +146,9 @@ var Controls = []Control{
 	{"ElastiCache.4", "ElastiCache replication groups should be encrypted at rest", checkElastiCache_4},
 	{"ElastiCache.5", "ElastiCache replication groups should be encrypted in transit", checkElastiCache_5},
 	{"ElastiCache.7", "ElastiCache clusters should not use the default subnet group", checkElastiCache_7},
+	{"ECR.1", "ECR private repositories should have image scanning configured", checkECR_1},
+	{"ECR.2", "ECR private repositories should have tag immutability configured", checkECR_2},
+	{"ECR.3", "ECR repositories should have at least one lifecycle policy configured", checkECR_3},
 	{"AutoScaling.1", "Auto Scaling groups associated with a load balancer should use ELB health checks", checkAutoScaling_1},
 	{"AutoScaling.2", "Amazon EC2 Auto Scaling group should cover multiple Availability Zones", checkAutoScaling_2},
 	{"AutoScaling.3", "Auto Scaling group launch configurations should configure EC2 instances to require IMDSv2", checkAutoScaling_3},
@@ -779,6 +782,8 @@ func subjectOf(id string) string {
 		return "RDS instance"
 	case strings.HasPrefix(id, "ElastiCache."):
 		return "ElastiCache replication group"
+	case strings.HasPrefix(id, "ECR."):
+		return "ECR repository the stack owns"
 	case id == "AutoScaling.1":
 		return "Auto Scaling group behind a load balancer"
 	case strings.HasPrefix(id, "AutoScaling."):
@@ -789,4 +794,38 @@ func subjectOf(id string) string {
 		return "VPC"
 	}
 	return "EC2 instance or Auto Scaling group"
+}
+
+const (
+	typeRepository      = "aws:ecr/repository:Repository"
+	typeLifecyclePolicy = "aws:ecr/lifecyclePolicy:LifecyclePolicy"
+)
+
+func checkECR_1(p *Plan) []Finding {
+	return each(p, typeRepository, func(r *mock.Resource) Finding {
+		on, _ := r.Bool("imageScanningConfiguration.scanOnPush")
+		return find(r, on, "imageScanningConfiguration.scanOnPush is %t; want true", on)
+	})
+}
+
+func checkECR_2(p *Plan) []Finding {
+	return each(p, typeRepository, func(r *mock.Resource) Finding {
+		m := r.Str("imageTagMutability")
+		if m == "" {
+			m = "MUTABLE (AWS default)"
+		}
+		return find(r, m == "IMMUTABLE", "imageTagMutability is %s; want IMMUTABLE", m)
+	})
+}
+
+func checkECR_3(p *Plan) []Finding {
+	return each(p, typeRepository, func(r *mock.Resource) Finding {
+		name := outputStr(r, "name")
+		for _, lc := range p.ofType(typeLifecyclePolicy) {
+			if lc.Str("repository") == name {
+				return find(r, true, "lifecycle policy %s", lc.Name)
+			}
+		}
+		return find(r, false, "no lifecycle policy names repository %s", name)
+	})
 }

@@ -58,7 +58,7 @@ func TestControlsNotApplicableOnEmptyPlan(t *testing.T) {
 	var out bytes.Buffer
 	require.NoError(t, rep.WriteText(&out))
 	assert.Contains(t, out.String(), "RDS.2          not applicable  -         no RDS instance in the plan")
-	assert.Contains(t, out.String(), "0 pass, 0 fail, 0 exception, 31 not applicable")
+	assert.Contains(t, out.String(), "0 pass, 0 fail, 0 exception, 34 not applicable")
 }
 
 // TestSingleRuleBreaks breaks one input of the secure plan per case and expects exactly that control to
@@ -104,6 +104,9 @@ func TestSingleRuleBreaks(t *testing.T) {
 		{"ElastiCache.4", func(f *fixture) { set(f.find("data-redis"), "atRestEncryptionEnabled", false) }, nil},
 		{"ElastiCache.5", func(f *fixture) { set(f.find("data-redis"), "transitEncryptionEnabled", false) }, nil},
 		{"ElastiCache.7", func(f *fixture) { delete(f.find("data-redis").Inputs, "subnetGroupName") }, nil},
+		{"ECR.1", func(f *fixture) { set(f.find("api-repo"), "imageScanningConfiguration", map[string]any{"scanOnPush": false}) }, nil},
+		{"ECR.2", func(f *fixture) { set(f.find("api-repo"), "imageTagMutability", "MUTABLE") }, nil},
+		{"ECR.3", func(f *fixture) { set(f.find("api-repo-lifecycle"), "repository", "football/prod/other") }, nil},
 		{"AutoScaling.1", func(f *fixture) { set(f.find("api-asg"), "healthCheckType", "EC2") }, nil},
 		{"AutoScaling.2", func(f *fixture) { set(f.find("api-asg"), "vpcZoneIdentifiers", []any{"priv-a"}) }, nil},
 		{"AutoScaling.3", func(f *fixture) { set(f.find("api-lt"), "metadataOptions", map[string]any{"httpTokens": "optional"}) },
@@ -193,7 +196,7 @@ func TestReportTextNamesFailures(t *testing.T) {
 	assert.Contains(t, text, "FSBP guardrails for stack bad (profile prod, ap-northeast-2)")
 	assert.Contains(t, text, "FAIL RDS.25 (RDS database instances should use a custom administrator username): bad-db: username is \"admin\"")
 	assert.Contains(t, text, "FAIL EC2.19 (Security groups should not allow unrestricted access to ports with high risk): bad-sg: tcp 22 from 0.0.0.0/0: opens high-risk port(s) 22")
-	assert.Contains(t, text, "0 pass, 31 fail, 0 exception, 0 not applicable")
+	assert.Contains(t, text, "0 pass, 34 fail, 0 exception, 0 not applicable")
 	assert.Equal(t, countFailFindings(rep), strings.Count(text, "\nFAIL "), "one FAIL line per failing finding")
 }
 

@@ -123,6 +123,8 @@ func BuildDiagram(p *Plan) *Diagram {
 				receivers[r] = append(receivers[r], id)
 				senders[r] = append(senders[r], id)
 			}
+		case typeRepository:
+			d.add(&Node{ID: nodeID(r.Name), Label: "ECR repository<br/>" + outputStr(r, "name"), Shape: "db", Kind: "registry", res: r})
 		case typeRDSInstance:
 			subnets := subnetsOf(p.groupSubnets(r), index)
 			primary, standby := rdsPlacement(r, subnets)
@@ -211,6 +213,18 @@ func BuildDiagram(p *Plan) *Diagram {
 				if f != t {
 					d.edge(f, t, rule.ports())
 				}
+			}
+		}
+	}
+
+	// Servers pull their releases from their component's repository.
+	for _, repo := range p.ofType(typeRepository) {
+		for _, r := range p.Resources {
+			if component(r) != component(repo) || (r.Type != typeInstance && r.Type != typeASG) {
+				continue
+			}
+			for _, from := range senders[r] {
+				d.edge(from, nodeID(repo.Name), "image pull")
 			}
 		}
 	}
