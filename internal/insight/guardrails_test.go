@@ -104,7 +104,9 @@ func TestSingleRuleBreaks(t *testing.T) {
 		{"ElastiCache.4", func(f *fixture) { set(f.find("data-redis"), "atRestEncryptionEnabled", false) }, nil},
 		{"ElastiCache.5", func(f *fixture) { set(f.find("data-redis"), "transitEncryptionEnabled", false) }, nil},
 		{"ElastiCache.7", func(f *fixture) { delete(f.find("data-redis").Inputs, "subnetGroupName") }, nil},
-		{"ECR.1", func(f *fixture) { set(f.find("api-repo"), "imageScanningConfiguration", map[string]any{"scanOnPush": false}) }, nil},
+		{"ECR.1", func(f *fixture) {
+			set(f.find("api-repo"), "imageScanningConfiguration", map[string]any{"scanOnPush": false})
+		}, nil},
 		{"ECR.2", func(f *fixture) { set(f.find("api-repo"), "imageTagMutability", "MUTABLE") }, nil},
 		{"ECR.3", func(f *fixture) { set(f.find("api-repo-lifecycle"), "repository", "football/prod/other") }, nil},
 		{"AutoScaling.1", func(f *fixture) { set(f.find("api-asg"), "healthCheckType", "EC2") }, nil},
