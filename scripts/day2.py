@@ -29,27 +29,40 @@ PROJECT = os.path.dirname(HERE)
 
 CERT = "arn:aws:acm:ap-northeast-2:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
 
-# name, stack, edits: (config key, path inside its object or None, value; None deletes), secrets
+# name, stack, edits: (config key, path inside its object, value; None deletes), secrets, downtime (AWS's
+# behaviour for that kind of update: not measured by the harness)
 OPERATIONS = [
-    ("add an AZ", "dev", [("football:network", "availabilityZones", ["ap-northeast-2a", "ap-northeast-2c", "ap-northeast-2d"])], {}),
-    ("add an AZ", "prod", [("football:network", "availabilityZones", ["ap-northeast-2a", "ap-northeast-2c", "ap-northeast-2d"])], {}),
-    ("API instance type", "dev", [("football:api", "instanceType", "t4g.small")], {}),
-    ("chat instance type", "dev", [("football:chat", "instanceType", "t4g.small")], {}),
-    ("NAT instance type", "dev", [("football:network", "natInstanceType", "t4g.micro")], {}),
-    ("set a certificate", "prod", [("football:api", "certificateArn", CERT), ("football:api", "allowHttpOnly", None)], {}),
-    ("rotate the Redis AUTH token", "dev", [], {"football:redisAuthToken": "Rotated-Token-0123456789abcdef"}),
-    ("DB class and storage", "prod", [("football:data", "db", {"instanceClass": "db.t4g.large", "allocatedStorage": 40})], {}),
-    ("flow logs on", "dev", [("football:network", "flowLogs", {"enabled": True})], {}),
-    ("access logs on", "dev", [("football:api", "accessLogs", {"enabled": True})], {}),
-    ("add an SSH CIDR", "prod", [("football:chat", "sshCidrs", ["203.0.113.0/24"])], {}),
-    ("change the app port", "dev", [("football:api", "appPort", 9000)], {}),
-    ("change the chat port", "dev", [("football:chat", "chatPort", 443)], {}),
-    ("take a new Ubuntu image", "dev", [("football:images", "arm64", "ami-0fedcba9876543210")], {}),
+    ("add an AZ", "dev", [("football:network", "availabilityZones", ["ap-northeast-2a", "ap-northeast-2c", "ap-northeast-2d"])], {},
+     "none"),
+    ("add an AZ", "prod", [("football:network", "availabilityZones", ["ap-northeast-2a", "ap-northeast-2c", "ap-northeast-2d"])], {},
+     "none"),
+    ("API instance type", "dev", [("football:api", "instanceType", "t4g.small")], {},
+     "none: the instance refresh starts new servers before it stops old ones"),
+    ("chat instance type", "dev", [("football:chat", "instanceType", "t4g.small")], {},
+     "the chat server stops and starts (about 1-2 min); same instance, address and disk; clients reconnect"),
+    ("NAT instance type", "dev", [("football:network", "natInstanceType", "t4g.micro")], {},
+     "dev's private subnets lose egress while the NAT instance stops and starts (about 1-2 min)"),
+    ("set a certificate", "prod", [("football:api", "certificateArn", CERT), ("football:api", "allowHttpOnly", None)], {},
+     "none for the API (port 80 starts redirecting); the chat service restarts for its new API URL (seconds, one reconnect)"),
+    ("rotate the Redis AUTH token", "dev", [], {"football:redisAuthToken": "Rotated-Token-0123456789abcdef"},
+     "none: ROTATE keeps the old token valid beside the new one until authTokenUpdateStrategy SET"),
+    ("DB class and storage", "prod", [("football:data", "db", {"instanceClass": "db.t4g.large", "allocatedStorage": 40})], {},
+     "class: a Multi-AZ failover (about 1-2 min) in the maintenance window; storage: none"),
+    ("flow logs on", "dev", [("football:network", "flowLogs", {"enabled": True})], {}, "none"),
+    ("access logs on", "dev", [("football:api", "accessLogs", {"enabled": True})], {}, "none"),
+    ("add an SSH CIDR", "prod", [("football:chat", "sshCidrs", ["203.0.113.0/24"])], {}, "none"),
+    ("change the app port", "dev", [("football:api", "appPort", 9000)], {},
+     "503s from the target group switch until the refreshed servers pass health checks (minutes): plan a window"),
+    ("change the chat port", "dev", [("football:chat", "chatPort", 443)], {},
+     "the chat service restarts on the new port (seconds); clients must use the new chatUrl"),
+    ("take a new Ubuntu image", "dev", [("football:images", "arm64", "ami-0fedcba9876543210")], {},
+     "API: none (refresh); chat: a new server, the Elastic IP moves to it (minutes); dev NAT: egress down until the new instance runs"),
     # Releases need a harness whose aws stub answers ECR image lookups (the shared one does not yet).
-    ("release the API", "dev", [("football:api", "release", "v1.4.2")], {}),
-    ("release the chat server", "dev", [("football:chat", "release", "v0.9.0")], {}),
+    ("release the API", "dev", [("football:api", "release", "v1.4.2")], {},
+     "none: refresh with 100% kept healthy, automatic rollback on failure"),
+    ("release the chat server", "dev", [("football:chat", "release", "v0.9.0")], {},
+     "the chat service restarts on the new image (pulled first; seconds, one reconnect)"),
 ]
-
 
 def run(cmd, env=None, check=True, **kw):
     p = subprocess.run(cmd, env={**os.environ, **(env or {})}, text=True, capture_output=True, **kw)
@@ -143,9 +156,9 @@ def main():
     shutil.rmtree(snapshot, ignore_errors=True)
     shutil.copytree(state_dir(home, base), snapshot)
 
-    print("| Operation | Stack | Preview | Replaced (why) | Updated (why) | up | Second preview |")
-    print("|---|---|---|---|---|---|---|")
-    for i, (name, stack, edits, secrets) in enumerate(OPERATIONS):
+    print("| Operation | Stack | Preview | Replaced (why) | Updated (why) | up | Second preview | Downtime |")
+    print("|---|---|---|---|---|---|---|---|")
+    for i, (name, stack, edits, secrets, downtime) in enumerate(OPERATIONS):
         if only and name not in only:
             continue
         shutil.rmtree(state_dir(home, base))
@@ -165,9 +178,9 @@ def main():
         up_summary = "ok: " + ", ".join(result) if up.returncode == 0 else f"failed ({up.returncode})"
         again = run([os.path.join(re_dir, "preview.sh"), work, stack, "--expect-no-changes"], env=env, check=False)
         print(f"| {name} | {stack} | {json.dumps(counts)} | {'; '.join(replaced) or 'none'} | {'; '.join(updated) or 'none'} "
-              f"| {up_summary} | {'no changes' if again.returncode == 0 else 'CHANGES (' + str(again.returncode) + ')'} |")
+              f"| {up_summary} | {'no changes' if again.returncode == 0 else 'CHANGES (' + str(again.returncode) + ')'} | {downtime} |")
         for w in warnings:
-            print(f"|  | | warning: {w} | | | | |")
+            print(f"|  | | warning: {w} | | | | | |")
         sys.stdout.flush()
 
 
