@@ -291,6 +291,11 @@ type ApiTierArgs struct {
 	// Image is the release the servers run, resolved by digest (ResolveRelease), or "" for the placeholder.
 	// It must be in the tier's repository.
 	Image string
+	// Logs is where the servers' CloudWatch agent ships their logs. Required.
+	Logs LogShipping
+	// RollbackAlarms name CloudWatch alarms an instance refresh watches: one that fires fails the refresh,
+	// which then rolls the group back. Optional; they must exist when a refresh starts.
+	RollbackAlarms []string
 }
 
 func (a ApiTierArgs) validate() error {
@@ -304,6 +309,7 @@ func (a ApiTierArgs) validate() error {
 	)
 	p.tags(a.Tags)
 	p.repository(a.ReleaseSettings, a.OwnRepository, a.Image)
+	p.logs(a.Logs)
 	return errors.Join(a.APISettings.Validate(), p.err())
 }
 
@@ -319,6 +325,10 @@ type ApiTier struct {
 	URL pulumi.StringOutput
 	// TargetGroupARN is the API servers' target group.
 	TargetGroupARN pulumi.StringOutput
+	// LoadBalancerARNSuffix (app/<name>/<id>) and TargetGroupARNSuffix (targetgroup/<name>/<id>) name the
+	// load balancer and the target group in CloudWatch metrics.
+	LoadBalancerARNSuffix pulumi.StringOutput
+	TargetGroupARNSuffix  pulumi.StringOutput
 	// AutoScalingGroupName is the API servers' group.
 	AutoScalingGroupName pulumi.StringOutput
 	// SecurityGroupID is the API servers' security group: the data tier admits it.
@@ -392,6 +402,8 @@ func NewApiTier(ctx *pulumi.Context, name string, args *ApiTierArgs, opts ...pul
 	t.LoadBalancerZoneID = alb.ZoneId
 	t.URL = pulumi.Sprintf("%s://%s", map[bool]string{true: "https", false: "http"}[https], alb.DnsName)
 	t.TargetGroupARN = tg.Arn
+	t.LoadBalancerARNSuffix = alb.ArnSuffix
+	t.TargetGroupARNSuffix = tg.ArnSuffix
 	t.AutoScalingGroupName = group.Name
 	t.SecurityGroupID = appSG.ID().ToStringOutput()
 	t.LoadBalancerSecurityGroupID = albSG.ID().ToStringOutput()
@@ -403,6 +415,8 @@ func NewApiTier(ctx *pulumi.Context, name string, args *ApiTierArgs, opts ...pul
 		"loadBalancerZoneId":          t.LoadBalancerZoneID,
 		"url":                         t.URL,
 		"targetGroupArn":              t.TargetGroupARN,
+		"loadBalancerArnSuffix":       t.LoadBalancerARNSuffix,
+		"targetGroupArnSuffix":        t.TargetGroupARNSuffix,
 		"autoScalingGroupName":        t.AutoScalingGroupName,
 		"securityGroupId":             t.SecurityGroupID,
 		"loadBalancerSecurityGroupId": t.LoadBalancerSecurityGroupID,
@@ -726,12 +740,15 @@ func (t *ApiTier) servers(ctx *pulumi.Context, name string, a ApiTierArgs, sg *e
 	if err := allowPull(ctx, name, role, repo, child); err != nil {
 		return nil, err
 	}
+	if _, err := shipLogs(ctx, name, role, a.Logs, true, child); err != nil {
+		return nil, err
+	}
 
 	userData := pulumi.All(a.DBHost, a.DBPort, a.DBName, a.DBSecretARN, a.RedisHost, a.RedisPort, authARN).ApplyT(func(v []any) (string, error) {
 		ud, err := renderAPIUserData(apiEnv{
 			DBHost: v[0].(string), DBPort: v[1].(int), DBName: v[2].(string), DBSecretARN: v[3].(string),
 			RedisHost: v[4].(string), RedisPort: v[5].(int), RedisTLS: a.RedisTLS, RedisAuthSecretARN: v[6].(string),
-			Region: a.Region, AppPort: a.AppPort, HealthCheckPath: a.HealthCheckPath, Image: a.Image,
+			Region: a.Region, AppPort: a.AppPort, HealthCheckPath: a.HealthCheckPath, Image: a.Image, LogGroup: a.Logs.Group,
 		})
 		return encodeUserData(ud), err
 	}).(pulumi.StringOutput)
@@ -779,12 +796,26 @@ func (t *ApiTier) servers(ctx *pulumi.Context, name string, a ApiTierArgs, sg *e
 				InstanceWarmup:            pulumi.String(fmt.Sprint(instanceWarmup)),
 				ScaleInProtectedInstances: pulumi.String("Ignore"),
 				StandbyInstances:          pulumi.String("Ignore"),
+				AlarmSpecification:        rollbackAlarms(a.RollbackAlarms),
 			},
 		},
+		// The group's size metrics (free, every minute) for the dashboard and the in-service alarm.
+		EnabledMetrics: pulumi.ToStringArray(groupMetrics),
 		// The provider's default tags do not apply to Auto Scaling groups; the group itself gets the
 		// stack's tags here (instances get theirs from the launch template, so no propagation).
 		Tags: groupTags(a.Tags),
 	}, child, pulumi.IgnoreChanges([]string{"desiredCapacity"})) // the scaling policy owns it after creation
+}
+
+// groupMetrics are the Auto Scaling group metrics the group publishes.
+var groupMetrics = []string{"GroupDesiredCapacity", "GroupInServiceInstances", "GroupMinSize", "GroupMaxSize", "GroupTotalInstances"}
+
+// rollbackAlarms is the instance refresh's alarm specification, or nil when no alarm is watched.
+func rollbackAlarms(names []string) autoscaling.GroupInstanceRefreshPreferencesAlarmSpecificationPtrInput {
+	if len(names) == 0 {
+		return nil
+	}
+	return &autoscaling.GroupInstanceRefreshPreferencesAlarmSpecificationArgs{Alarms: pulumi.ToStringArray(names)}
 }
 
 // deregistrationDelay (seconds) is how long the load balancer lets requests in flight finish on a server

@@ -42,6 +42,7 @@ func validAPIArgs(profile string) *ApiTierArgs {
 		RedisHost:              pulumi.String(testRedisHost),
 		RedisPort:              pulumi.Int(6379),
 		RedisTLS:               true,
+		Logs:                   LogShipping{Group: testLogGroup, RetentionDays: 14},
 	}
 	if profile == "prod" {
 		a.CertificateARN = testCert
@@ -366,7 +367,7 @@ func TestNewApiTierServers(t *testing.T) {
 	// IAM: Session Manager plus reading exactly the database secret.
 	att := m.One(t, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
 	assert.Equal(t, "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore", att.Str("policyArn"))
-	assert.Len(t, m.ByType("aws:iam/rolePolicy:RolePolicy"), 2, "the secrets and pulling the tier's own images")
+	assert.Len(t, m.ByType("aws:iam/rolePolicy:RolePolicy"), 3, "the secrets, pulling the tier's own images and the CloudWatch agent")
 	rp := policyNamed(t, m, "api-db-secret")
 	doc := parsePolicy(t, rp)
 	require.Len(t, doc.Statement, 1)
@@ -382,6 +383,7 @@ func TestNewApiTierServers(t *testing.T) {
 		"DB_HOST=" + testDBHost + "\n", "DB_PORT=3306\n", "DB_NAME=football\n", "DB_SECRET_ARN=" + testSecretARN + "\n",
 		"REDIS_HOST=" + testRedisHost + "\n", "REDIS_PORT=6379\n", "REDIS_TLS=true\n",
 		"AWS_REGION=ap-northeast-2\n", "APP_PORT=8080\n", "--health /health", "REDIS_AUTH_SECRET_ARN=\n",
+		"FOOTBALL_LOG_GROUP=" + testLogGroup + "\n",
 	} {
 		assert.Contains(t, ud, want)
 	}

@@ -140,6 +140,8 @@ type ChatBastionArgs struct {
 	// Image is the release the server runs, resolved by digest (ResolveRelease), or "" for the placeholder.
 	// It must be in the server's repository.
 	Image string
+	// Logs is where the server's CloudWatch agent ships its logs. Required.
+	Logs LogShipping
 }
 
 func (a ChatBastionArgs) validate() error {
@@ -151,6 +153,7 @@ func (a ChatBastionArgs) validate() error {
 	)
 	p.tags(a.Tags)
 	p.repository(a.ReleaseSettings, a.OwnRepository, a.Image)
+	p.logs(a.Logs)
 	return errors.Join(a.ChatSettings.Validate(), p.err())
 }
 
@@ -258,6 +261,9 @@ func NewChatBastion(ctx *pulumi.Context, name string, args *ChatBastionArgs, opt
 	if err := allowPull(ctx, name, role, repo, child); err != nil {
 		return nil, err
 	}
+	if _, err := shipLogs(ctx, name, role, a.Logs, false, child); err != nil {
+		return nil, err
+	}
 	authARN, readAuth := redisAuthSecret(fmt.Sprintf("chat bastion %q", name), a.RedisAuthSecretARN, a.RedisTLS)
 	if readAuth {
 		if _, err := iam.NewRolePolicy(ctx, name+"-redis-secret", &iam.RolePolicyArgs{
@@ -342,7 +348,7 @@ func NewChatBastion(ctx *pulumi.Context, name string, args *ChatBastionArgs, opt
 // runs at once; the script restarts the service (clients reconnect once), and the instance stays.
 func (c *ChatBastion) settings(ctx *pulumi.Context, name string, a ChatBastionArgs, authARN pulumi.StringOutput, instance *ec2.Instance) error {
 	child := pulumi.Parent(c)
-	content, err := chatDocument()
+	content, err := chatDocument(a.Logs.Group)
 	if err != nil {
 		return err
 	}
@@ -358,7 +364,7 @@ func (c *ChatBastion) settings(ctx *pulumi.Context, name string, a ChatBastionAr
 	env := pulumi.All(a.RedisHost, a.RedisPort, a.APIBaseURL, authARN).ApplyT(func(v []any) (string, error) {
 		return chatEnvParameter(chatEnv{
 			RedisHost: v[0].(string), RedisPort: v[1].(int), RedisTLS: a.RedisTLS, RedisAuthSecretARN: v[3].(string),
-			APIBaseURL: v[2].(string), Region: a.Region, ChatPort: a.ChatPort, Image: a.Image,
+			APIBaseURL: v[2].(string), Region: a.Region, ChatPort: a.ChatPort, Image: a.Image, LogGroup: a.Logs.Group,
 		})
 	}).(pulumi.StringOutput)
 	_, err = ssm.NewAssociation(ctx, name+"-setup", &ssm.AssociationArgs{

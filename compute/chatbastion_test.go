@@ -30,6 +30,7 @@ func validChatArgs(profile string) *ChatBastionArgs {
 		RedisPort:     pulumi.Int(6379),
 		RedisTLS:      true,
 		APIBaseURL:    pulumi.String(testAPIURL),
+		Logs:          LogShipping{Group: "/football/test/chat", RetentionDays: 14},
 	}
 }
 
@@ -190,14 +191,18 @@ func TestNewChatBastion(t *testing.T) {
 	// Role: Session Manager and nothing else.
 	att := m.One(t, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
 	assert.Equal(t, "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore", att.Str("policyArn"))
-	require.Len(t, m.ByType("aws:iam/rolePolicy:RolePolicy"), 1, "without Redis AUTH the chat server only pulls its images")
-	assert.Equal(t, "chat-ecr-pull", m.One(t, "aws:iam/rolePolicy:RolePolicy").Name)
+	var policies []string
+	for _, r := range m.ByType("aws:iam/rolePolicy:RolePolicy") {
+		policies = append(policies, r.Name)
+	}
+	assert.ElementsMatch(t, []string{"chat-ecr-pull", "chat-cloudwatch-agent"}, policies,
+		"without Redis AUTH the chat server only pulls its images and runs the agent")
 	profile := m.One(t, "aws:iam/instanceProfile:InstanceProfile")
 	assert.Equal(t, profile.ID, instance.Str("iamInstanceProfile"))
 
 	// Settings: the setup document, run on exactly this instance by an association carrying the env file.
 	doc := m.One(t, "aws:ssm/document:Document")
-	want, err := chatDocument()
+	want, err := chatDocument("/football/test/chat")
 	require.NoError(t, err)
 	assert.Equal(t, want, doc.Str("content"))
 	assert.Equal(t, "Command", doc.Str("documentType"))
@@ -315,7 +320,7 @@ func TestNewChatBastionRedisAuthSecret(t *testing.T) {
 		return err
 	})
 	require.NoError(t, err)
-	assert.Len(t, m.ByType("aws:iam/rolePolicy:RolePolicy"), 1, "only the image pull policy")
+	assert.Len(t, m.ByType("aws:iam/rolePolicy:RolePolicy"), 2, "only the image pull and CloudWatch agent policies")
 	assert.Contains(t, chatEnvOf(t, m), "REDIS_AUTH_SECRET_ARN=\n")
 
 	_, err = mock.Run(runOptions(), func(ctx *pulumi.Context) error {

@@ -27,6 +27,8 @@ type apiEnv struct {
 	HealthCheckPath    string
 	// Image is the release by digest; "" runs the placeholder.
 	Image string
+	// LogGroup is the CloudWatch Logs group the server's agent ships to.
+	LogGroup string
 }
 
 // chatEnv is what the chat server learns at boot, written to /etc/football/chat.env.
@@ -41,6 +43,8 @@ type chatEnv struct {
 	ChatPort           int
 	// Image is the release by digest; "" runs the placeholder.
 	Image string
+	// LogGroup is the CloudWatch Logs group the server's agent ships to.
+	LogGroup string
 }
 
 // envVar is one line of an env file. An optional one is written even when empty ("KEY="), so the app
@@ -63,6 +67,7 @@ func (e apiEnv) vars() []envVar {
 		{Key: "REDIS_AUTH_SECRET_ARN", Value: e.RedisAuthSecretARN, Optional: true},
 		{Key: "AWS_REGION", Value: e.Region}, {Key: "APP_PORT", Value: strconv.Itoa(e.AppPort)},
 		{Key: "FOOTBALL_IMAGE", Value: e.Image, Optional: true},
+		{Key: "FOOTBALL_LOG_GROUP", Value: e.LogGroup},
 	}
 }
 
@@ -73,6 +78,7 @@ func (e chatEnv) vars() []envVar {
 		{Key: "REDIS_AUTH_SECRET_ARN", Value: e.RedisAuthSecretARN, Optional: true},
 		{Key: "API_BASE_URL", Value: e.APIBaseURL}, {Key: "AWS_REGION", Value: e.Region}, {Key: "CHAT_PORT", Value: strconv.Itoa(e.ChatPort)},
 		{Key: "FOOTBALL_IMAGE", Value: e.Image, Optional: true},
+		{Key: "FOOTBALL_LOG_GROUP", Value: e.LogGroup},
 	}
 }
 
@@ -109,7 +115,7 @@ func renderAPIUserData(e apiEnv) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return setupScript(service{Name: "api", Port: "${APP_PORT}", HealthCheckPath: e.HealthCheckPath, Env: env})
+	return setupScript(service{Name: "api", Port: "${APP_PORT}", HealthCheckPath: e.HealthCheckPath, Env: env, LogGroup: e.LogGroup})
 }
 
 // chatEnvParameter is the chat server's env file, base64-encoded, as the value of the "env" parameter of
@@ -127,10 +133,10 @@ func chatEnvParameter(e chatEnv) (string, error) {
 const base64Pattern = "^[A-Za-z0-9+/]*={0,2}$"
 
 // chatDocument returns the content (JSON, schema 2.2) of the chat server's Command document: the setup
-// script, taking the env file as the base64 parameter "env".
-func chatDocument() (string, error) {
+// script, taking the env file as the base64 parameter "env". logGroup is where its agent ships logs.
+func chatDocument(logGroup string) (string, error) {
 	script, err := setupScript(service{
-		Name: "chat", Port: "${CHAT_PORT}", HealthCheckPath: "/health", EnvBase64: "{{ env }}",
+		Name: "chat", Port: "${CHAT_PORT}", HealthCheckPath: "/health", EnvBase64: "{{ env }}", LogGroup: logGroup,
 	})
 	if err != nil {
 		return "", err
@@ -168,6 +174,8 @@ type service struct {
 	// and the here-document's delimiter is quoted, so the shell expands nothing). EnvBase64 instead names a
 	// base64-encoded env file: the chat document's Systems Manager parameter reference.
 	Env, EnvBase64 string
+	// LogGroup is the CloudWatch Logs group the agent ships to; AgentConfig is set by setupScript.
+	LogGroup, AgentConfig string
 }
 
 // StopTimeout is systemd's limit for the whole stop, a little above StopSeconds.
@@ -177,6 +185,14 @@ func setupScript(s service) (string, error) {
 	if s.StopSeconds <= 0 {
 		s.StopSeconds = defaultStopSeconds
 	}
+	if s.LogGroup == "" {
+		return "", fmt.Errorf("setup script of %s: no log group", s.Name)
+	}
+	cfg, err := agentConfig(s.Name, s.LogGroup)
+	if err != nil {
+		return "", err
+	}
+	s.AgentConfig = cfg
 	var b bytes.Buffer
 	if err := setupTemplate.Execute(&b, s); err != nil {
 		return "", fmt.Errorf("rendering the setup script: %w", err)
@@ -316,5 +332,73 @@ if [ "$changed" = 1 ]; then
   systemctl restart football-{{.Name}}.service
 else
   systemctl start football-{{.Name}}.service
+fi
+# Logs and metrics, set up after the service so that a failure here never keeps it from serving: its own
+# script, run by a shell of its own (so that its set -e holds), reports and returns.
+cat >"$root/opt/football/.cloudwatch-agent.sh.new" <<'FOOTBALL_EOF'
+#!/bin/sh
+# The CloudWatch agent ships journal.log (the journal of football-{{.Name}}, docker, i.e. the release's
+# container, and cloud-init) and cloud-init's output to {{.LogGroup}}, and publishes memory and disk use.
+set -eu
+root="${FOOTBALL_ROOT:-}"
+agent=/opt/aws/amazon-cloudwatch-agent
+restart=0
+mkdir -p "$root/var/log/football" "$root/var/lib/football" "$root/etc/logrotate.d" "$root$agent/etc"
+cat >"$root/etc/systemd/system/.football-journal.service.new" <<'EOF_UNIT'
+[Unit]
+Description=football: export the journal of football-{{.Name}}, docker and cloud-init for the CloudWatch agent
+After=systemd-journald.service
+
+[Service]
+# The cursor file makes a restart continue where the export stopped, without gaps or repeats.
+ExecStart=/bin/sh -c 'exec /usr/bin/journalctl --follow --boot --lines=all --output=short-iso --cursor-file=/var/lib/football/journal.cursor --unit=football-{{.Name}}.service --unit=docker.service --unit=cloud-init.service --unit=cloud-final.service >>/var/log/football/journal.log'
+Restart=always
+RestartSec=5
+
+[Install]
+WantedBy=multi-user.target
+EOF_UNIT
+cat >"$root/etc/logrotate.d/.football.new" <<'EOF_ROTATE'
+/var/log/football/journal.log {
+  daily
+  maxsize 100M
+  rotate 2
+  missingok
+  notifempty
+  copytruncate
+}
+EOF_ROTATE
+cat >"$root$agent/etc/.football.json.new" <<'EOF_CONFIG'
+{{.AgentConfig}}
+EOF_CONFIG
+for f in etc/systemd/system/football-journal.service etc/logrotate.d/football "${agent#/}/etc/football.json"; do
+  dir=$(dirname "$root/$f")
+  if [ -f "$root/$f" ] && cmp -s "$dir/.$(basename "$f").new" "$root/$f"; then
+    rm -f "$dir/.$(basename "$f").new"
+  else
+    mv "$dir/.$(basename "$f").new" "$root/$f"
+    restart=1
+  fi
+done
+if [ -n "$root" ]; then exit 0; fi
+systemctl daemon-reload
+systemctl enable --now football-journal.service
+if [ ! -x "$agent/bin/amazon-cloudwatch-agent-ctl" ]; then
+  # AWS's package from its bucket in this region, over HTTPS: the private subnets reach it through the
+  # S3 gateway endpoint, without NAT. It is not in Ubuntu's archive.
+  region=$(sed -n 's/^AWS_REGION=//p' /etc/football/{{.Name}}.env)
+  curl -fsS --retry 5 -o /tmp/amazon-cloudwatch-agent.deb \
+    "https://amazoncloudwatch-agent-$region.s3.$region.amazonaws.com/ubuntu/$(dpkg --print-architecture)/latest/amazon-cloudwatch-agent.deb"
+  dpkg -i -E /tmp/amazon-cloudwatch-agent.deb
+  rm -f /tmp/amazon-cloudwatch-agent.deb
+  restart=1
+fi
+if [ "$restart" = 1 ] || ! systemctl is-active --quiet amazon-cloudwatch-agent; then
+  "$agent/bin/amazon-cloudwatch-agent-ctl" -a fetch-config -m ec2 -s -c "file:$agent/etc/football.json"
+fi
+FOOTBALL_EOF
+put "$root/opt/football/.cloudwatch-agent.sh.new" "$root/opt/football/cloudwatch-agent.sh" 0755
+if ! sh "$root/opt/football/cloudwatch-agent.sh"; then
+  echo "football: the CloudWatch agent could not be set up; logs and memory/disk metrics are missing (see above)" >&2
 fi
 `))

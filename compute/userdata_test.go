@@ -23,9 +23,12 @@ func sampleAPIEnv() apiEnv {
 		DBSecretARN: "arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:rds!db-1234-abcdef",
 		RedisHost:   "master.football-redis.abc123.apn2.cache.amazonaws.com", RedisPort: 6379, RedisTLS: true,
 		RedisAuthSecretARN: testAuthSecretARN,
-		Region:             "ap-northeast-2", AppPort: 8080, HealthCheckPath: "/health",
+		Region:             "ap-northeast-2", AppPort: 8080, HealthCheckPath: "/health", LogGroup: testLogGroup,
 	}
 }
+
+// testLogGroup is where the sample servers ship their logs.
+const testLogGroup = "/football/test/api"
 
 // testAuthSecretARN has the shape of a secret made with a namePrefix: prefix, provider suffix, and the
 // six characters Secrets Manager appends.
@@ -36,6 +39,7 @@ func sampleChatEnv() chatEnv {
 		RedisHost: "master.football-redis.abc123.apn2.cache.amazonaws.com", RedisPort: 6379, RedisTLS: true,
 		RedisAuthSecretARN: testAuthSecretARN,
 		APIBaseURL:         "https://football-api-1234567890.ap-northeast-2.elb.amazonaws.com", Region: "ap-northeast-2", ChatPort: 8080,
+		LogGroup: "/football/test/chat",
 	}
 }
 
@@ -75,7 +79,7 @@ func TestRenderAPIUserData(t *testing.T) {
 		"DB_SECRET_ARN=arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:rds!db-1234-abcdef\n"+
 		"REDIS_HOST=master.football-redis.abc123.apn2.cache.amazonaws.com\n"+
 		"REDIS_PORT=6379\nREDIS_TLS=true\nREDIS_AUTH_SECRET_ARN="+testAuthSecretARN+"\n"+
-		"AWS_REGION=ap-northeast-2\nAPP_PORT=8080\nFOOTBALL_IMAGE=\n", decodeEnv(t, got))
+		"AWS_REGION=ap-northeast-2\nAPP_PORT=8080\nFOOTBALL_IMAGE=\nFOOTBALL_LOG_GROUP=/football/test/api\n", decodeEnv(t, got))
 	for _, line := range []string{
 		"EnvironmentFile=/etc/football/api.env",
 		"--port ${APP_PORT} --health /health",
@@ -89,7 +93,7 @@ func TestRenderAPIUserData(t *testing.T) {
 
 func TestChatDocument(t *testing.T) {
 	t.Parallel()
-	content, err := chatDocument()
+	content, err := chatDocument("/football/test/chat")
 	require.NoError(t, err)
 	golden(t, "chat.document.golden", content)
 	var doc struct {
@@ -126,7 +130,7 @@ func TestChatDocument(t *testing.T) {
 	decoded := decodeEnv(t, strings.Replace(script, "{{ env }}", env, 1))
 	assert.Equal(t, "REDIS_HOST=master.football-redis.abc123.apn2.cache.amazonaws.com\nREDIS_PORT=6379\nREDIS_TLS=true\n"+
 		"REDIS_AUTH_SECRET_ARN="+testAuthSecretARN+"\nAPI_BASE_URL=https://football-api-1234567890.ap-northeast-2.elb.amazonaws.com\n"+
-		"AWS_REGION=ap-northeast-2\nCHAT_PORT=8080\nFOOTBALL_IMAGE=\n", decoded)
+		"AWS_REGION=ap-northeast-2\nCHAT_PORT=8080\nFOOTBALL_IMAGE=\nFOOTBALL_LOG_GROUP=/football/test/chat\n", decoded)
 	assert.NotContains(t, decoded, "DB_", "chat needs no database settings")
 }
 

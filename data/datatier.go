@@ -114,6 +114,8 @@ type DataTier struct {
 	DBSecretARN pulumi.StringOutput
 	// DBPort is the database's port.
 	DBPort pulumi.IntOutput
+	// DBIdentifier is the RDS instance identifier, CloudWatch's DBInstanceIdentifier.
+	DBIdentifier pulumi.StringOutput
 	// DBSecurityGroupID is the database's security group.
 	DBSecurityGroupID pulumi.StringOutput
 	// RedisSecurityGroupID is the replication group's security group.
@@ -124,6 +126,10 @@ type DataTier struct {
 	RedisReaderAddress pulumi.StringOutput
 	// RedisPort is the Redis port.
 	RedisPort pulumi.IntOutput
+	// RedisMembers are the replication group's member clusters (one per node), CloudWatch's
+	// CacheClusterId; RedisNodes is how many there are, known before they exist.
+	RedisMembers pulumi.StringArrayOutput
+	RedisNodes   int
 	// RedisTLS tells clients to connect with TLS (transit encryption is on). Known at construction.
 	RedisTLS bool
 	// RedisAuthToken is the AUTH token (secret); "" when transit encryption is off.
@@ -177,6 +183,8 @@ func NewDataTier(ctx *pulumi.Context, name string, args *DataTierArgs, opts ...p
 		"dbName":               tier.DBName,
 		"dbSecretArn":          tier.DBSecretARN,
 		"dbPort":               tier.DBPort,
+		"dbIdentifier":         tier.DBIdentifier,
+		"redisMembers":         tier.RedisMembers,
 		"dbSecurityGroupId":    tier.DBSecurityGroupID,
 		"redisSecurityGroupId": tier.RedisSecurityGroupID,
 		"redisPrimaryAddress":  tier.RedisPrimaryAddress,

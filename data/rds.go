@@ -401,6 +401,7 @@ func (tier *DataTier) database(ctx *pulumi.Context, name, base string, a DataTie
 	tier.DBAddress = db.Address
 	tier.DBName = db.DbName
 	tier.DBPort = db.Port
+	tier.DBIdentifier = db.Identifier
 	// RDS reports the secret as a one-element list. Index(0) would panic on an empty list (an instance
 	// imported without a managed password), so the list is read with a check that names the cause.
 	tier.DBSecretARN = db.MasterUserSecrets.ApplyT(func(secrets []rds.InstanceMasterUserSecret) (string, error) {

@@ -342,6 +342,11 @@ func (tier *DataTier) cache(ctx *pulumi.Context, name, base string, a DataTierAr
 		tier.RedisReaderAddress = rg.ReaderEndpointAddress
 	}
 	tier.RedisPort = rg.Port.Elem()
+	tier.RedisMembers = rg.MemberClusters
+	tier.RedisNodes = 1 + replicas
+	if s.ClusterMode {
+		tier.RedisNodes = *s.Shards * (1 + replicas)
+	}
 	tier.RedisAuthToken = token
 	tier.RedisAuthSecretARN = secretARN
 	return nil

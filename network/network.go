@@ -261,9 +261,19 @@ type Network struct {
 	NATPublicIP pulumi.StringOutput
 	// FlowLogGroup is the CloudWatch Logs group of the flow logs ("" when off).
 	FlowLogGroup pulumi.StringOutput
+	// NATInstanceID is the NAT instance's ID ("" with other strategies).
+	NATInstanceID pulumi.StringOutput
+	// NATGateways are awsx's NAT gateways, in AZ order (none with other strategies).
+	NATGateways []NATGateway
 
 	// subnets holds each tier's subnet IDs in AZ order; see SubnetID.
 	subnets map[Tier][]pulumi.StringOutput
+}
+
+// NATGateway is one of awsx's NAT gateways.
+type NATGateway struct {
+	AvailabilityZone string
+	ID               pulumi.StringOutput
 }
 
 // SubnetID is the ID of the tier's subnet in az, or an error output when the network has no such subnet.
@@ -351,11 +361,13 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		return nil, err
 	}
 	n.NATPublicIP = pulumi.String("").ToStringOutput()
+	n.NATInstanceID = pulumi.String("").ToStringOutput()
 	if a.NAT == NATInstance {
-		if n.NATPublicIP, err = n.natInstance(ctx, name, a, plan, v, tables[Private]); err != nil {
+		if n.NATInstanceID, n.NATPublicIP, err = n.natInstance(ctx, name, a, plan, v, tables[Private]); err != nil {
 			return nil, err
 		}
 	}
+	n.NATGateways = n.natGateways(ctx, a, v)
 	n.FlowLogGroup = pulumi.String("").ToStringOutput()
 	if *a.FlowLogs.Enabled {
 		if n.FlowLogGroup, err = n.flowLogs(ctx, name, a, v); err != nil {
@@ -371,6 +383,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		"privateSubnetIds":  n.PrivateSubnetIDs,
 		"dataSubnetIds":     n.DataSubnetIDs,
 		"natPublicIp":       n.NATPublicIP,
+		"natInstanceId":     n.NATInstanceID,
 		"flowLogGroup":      n.FlowLogGroup,
 	}); err != nil {
 		return nil, err
@@ -427,6 +440,22 @@ func (n *Network) routeTable(ctx *pulumi.Context, existing pulumi.StringMapOutpu
 		return ec2.LookupRouteTableOutput(ctx, ec2.LookupRouteTableOutputArgs{SubnetId: fromAwsx},
 			pulumi.Parent(n), pulumi.DependsOn([]pulumi.Resource{v})).RouteTableId(), nil
 	}).(pulumi.StringOutput)
+}
+
+// natGateways finds awsx's NAT gateways by the public subnet each is in (perAz: every AZ; single: the
+// first). awsx returns them as resource references, which the mock engine cannot supply; the lookup waits
+// for awsx's component, so a gateway that is being created is found once it exists.
+func (n *Network) natGateways(ctx *pulumi.Context, a NetworkArgs, v *awsxec2.Vpc) []NATGateway {
+	azs := map[string][]string{NATSingle: a.AvailabilityZones[:1], NATPerAZ: a.AvailabilityZones}[a.NAT]
+	var out []NATGateway
+	for i, az := range azs {
+		id := ec2.LookupNatGatewayOutput(ctx, ec2.LookupNatGatewayOutputArgs{
+			SubnetId: v.PublicSubnetIds.Index(pulumi.Int(i)),
+			State:    pulumi.String("available"),
+		}, pulumi.Parent(n), pulumi.DependsOn([]pulumi.Resource{v})).Id()
+		out = append(out, NATGateway{AvailabilityZone: az, ID: id})
+	}
+	return out
 }
 
 // vpcArgs hands awsx the plan: explicit AZ names and one explicit CIDR per AZ on every spec, so awsx lays
@@ -501,14 +530,14 @@ func (n *Network) s3Endpoint(ctx *pulumi.Context, name string, a NetworkArgs, v 
 
 // natInstance runs one Ubuntu instance in the first public subnet that forwards and masquerades the
 // private subnets' traffic, and points every private route table at it.
-func (n *Network) natInstance(ctx *pulumi.Context, name string, a NetworkArgs, plan Plan, v *awsxec2.Vpc, privateTables []pulumi.StringOutput) (pulumi.StringOutput, error) {
+func (n *Network) natInstance(ctx *pulumi.Context, name string, a NetworkArgs, plan Plan, v *awsxec2.Vpc, privateTables []pulumi.StringOutput) (id, publicIP pulumi.StringOutput, err error) {
 	child := pulumi.Parent(n)
 	sg, err := ec2.NewSecurityGroup(ctx, name+"-nat-sg", &ec2.SecurityGroupArgs{
 		VpcId:       v.VpcId,
 		Description: pulumi.String("NAT instance: all traffic from the private subnets, out to anywhere"),
 	}, child)
 	if err != nil {
-		return pulumi.StringOutput{}, err
+		return id, publicIP, err
 	}
 	for _, cidr := range plan.CIDRs(Private, a.AvailabilityZones) {
 		if _, err := vpc.NewSecurityGroupIngressRule(ctx, name+"-nat-from-"+strings.NewReplacer(".", "-", "/", "-").Replace(cidr), &vpc.SecurityGroupIngressRuleArgs{
@@ -517,7 +546,7 @@ func (n *Network) natInstance(ctx *pulumi.Context, name string, a NetworkArgs, p
 			CidrIpv4:        pulumi.String(cidr),
 			Description:     pulumi.String("private subnet " + cidr),
 		}, child); err != nil {
-			return pulumi.StringOutput{}, err
+			return id, publicIP, err
 		}
 	}
 	if _, err := vpc.NewSecurityGroupEgressRule(ctx, name+"-nat-egress", &vpc.SecurityGroupEgressRuleArgs{
@@ -526,7 +555,7 @@ func (n *Network) natInstance(ctx *pulumi.Context, name string, a NetworkArgs, p
 		CidrIpv4:        pulumi.String("0.0.0.0/0"),
 		Description:     pulumi.String("forwarded traffic to the internet"),
 	}, child); err != nil {
-		return pulumi.StringOutput{}, err
+		return id, publicIP, err
 	}
 	// A plain instance, not one launched from a template: an instance launched from a template is
 	// replaced whenever the template gets a new version, while a new instance type here is applied in
@@ -556,7 +585,7 @@ func (n *Network) natInstance(ctx *pulumi.Context, name string, a NetworkArgs, p
 		Tags:                    pulumi.StringMap{"Name": pulumi.String(name + "-nat")},
 	}, child)
 	if err != nil {
-		return pulumi.StringOutput{}, err
+		return id, publicIP, err
 	}
 	eip, err := ec2.NewEip(ctx, name+"-nat-eip", &ec2.EipArgs{
 		Domain:   pulumi.String("vpc"),
@@ -564,7 +593,7 @@ func (n *Network) natInstance(ctx *pulumi.Context, name string, a NetworkArgs, p
 		Tags:     pulumi.StringMap{"Name": pulumi.String(name + "-nat")},
 	}, child)
 	if err != nil {
-		return pulumi.StringOutput{}, err
+		return id, publicIP, err
 	}
 	for i, rt := range privateTables {
 		if _, err := ec2.NewRoute(ctx, fmt.Sprintf("%s-nat-route-%s", name, azSuffix(a.AvailabilityZones[i])), &ec2.RouteArgs{
@@ -572,10 +601,10 @@ func (n *Network) natInstance(ctx *pulumi.Context, name string, a NetworkArgs, p
 			DestinationCidrBlock: pulumi.String("0.0.0.0/0"),
 			NetworkInterfaceId:   instance.PrimaryNetworkInterfaceId,
 		}, child); err != nil {
-			return pulumi.StringOutput{}, err
+			return id, publicIP, err
 		}
 	}
-	return eip.PublicIp, nil
+	return instance.ID().ToStringOutput(), eip.PublicIp, nil
 }
 
 // natTags are the tags of the NAT instance's root volume: the caller's tags and its Name.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/football/football-infra/compute"
 	"github.com/football/football-infra/data"
+	"github.com/football/football-infra/monitoring"
 	"github.com/football/football-infra/network"
 )
 
@@ -45,6 +46,8 @@ type Config struct {
 	Data data.Settings
 	// Images is football:images, the pinned Ubuntu images.
 	Images compute.ImageSettings
+	// Monitoring is football:monitoring: alarms, their notifications, the dashboard and the servers' logs.
+	Monitoring monitoring.Settings
 	// Architectures are the CPU architectures of the stack's servers (chat, API and, with a NAT instance,
 	// NAT), sorted; NATArchitecture is the NAT instance's ("" without one).
 	Architectures   []string
@@ -68,6 +71,7 @@ func (c *Config) sections() []section {
 		{"api", &c.API, func() error { return c.API.Validate() }},
 		{"data", &c.Data, func() error { return c.Data.Validate() }},
 		{"images", &c.Images, func() error { return c.Images.Validate() }},
+		{"monitoring", &c.Monitoring, func() error { return c.Monitoring.Validate() }},
 	}
 }
 
@@ -156,6 +160,8 @@ func Load(ctx *pulumi.Context, keys []string) (*Config, error) {
 	c.API = c.API.WithDefaults()
 	c.Data.Profile, c.Data.Region = c.Environment, c.Region
 	c.Data = c.Data.WithDefaults()
+	c.Monitoring.Profile, c.Monitoring.Region = c.Environment, c.Region
+	c.Monitoring = c.Monitoring.WithDefaults()
 	for _, s := range c.sections() {
 		if decoded[s.key] {
 			add(s.validate())

@@ -102,6 +102,14 @@ func onlyAppended(old, next any) bool {
 			}
 		}
 		return true
+	case string:
+		// A JSON document in a string (a dashboard body, a policy) may grow the same way.
+		var o2, n2 any
+		if n, ok := next.(string); ok && o != n && json.Unmarshal([]byte(o), &o2) == nil && json.Unmarshal([]byte(n), &n2) == nil {
+			if _, isDoc := o2.(map[string]any); isDoc {
+				return onlyAppended(o2, n2)
+			}
+		}
 	}
 	return reflect.DeepEqual(old, next)
 }

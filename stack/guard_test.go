@@ -86,6 +86,6 @@ func TestStatefulSettingsAreExported(t *testing.T) {
 	assert.Equal(t, "organization/football/prod", ref.Str("name"))
 	assert.Equal(t, map[string]string{
 		"data.db.engine": "mysql", "data.db.dbName": "football", "data.db.username": "football_admin",
-		"data.redis.engine": "redis", "data.redis.engineVersion": "7.1", "network.cidr": "10.20.0.0/16",
+		"data.redis.engine": "valkey", "data.redis.engineVersion": "8.0", "network.cidr": "10.20.0.0/16",
 	}, outs[guardOutput])
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/football/football-infra/compute"
 	"github.com/football/football-infra/data"
+	"github.com/football/football-infra/monitoring"
 	"github.com/football/football-infra/network"
 )
 
@@ -124,6 +125,7 @@ func Deploy(ctx *pulumi.Context, keys []string) (pulumi.Map, error) {
 		Tags:          cfg.DefaultTags,
 		OwnRepository: chatRepo,
 		Image:         chatImage,
+		Logs:          cfg.logShipping("chat"),
 	})
 	if err != nil {
 		return nil, err
@@ -147,6 +149,8 @@ func Deploy(ctx *pulumi.Context, keys []string) (pulumi.Map, error) {
 		Tags:                   cfg.DefaultTags,
 		OwnRepository:          apiRepo,
 		Image:                  apiImage,
+		Logs:                   cfg.logShipping("api"),
+		RollbackAlarms:         cfg.rollbackAlarms(),
 	})
 	if err != nil {
 		return nil, err
@@ -155,6 +159,11 @@ func Deploy(ctx *pulumi.Context, keys []string) (pulumi.Map, error) {
 	resolveChatSG(chat.SecurityGroupID)
 	resolveAPIURL(api.URL)
 	resolved = true
+
+	mon, err := monitoring.NewMonitoring(ctx, "monitoring", cfg.monitoringArgs(net, api, chat, db))
+	if err != nil {
+		return nil, err
+	}
 
 	outputs := pulumi.Map{
 		"environment":       pulumi.String(cfg.Environment),
@@ -197,12 +206,66 @@ func Deploy(ctx *pulumi.Context, keys []string) (pulumi.Map, error) {
 		"redisTls":            pulumi.Bool(db.RedisTLS),
 		"redisAuthSecretArn":  db.RedisAuthSecretARN,
 
+		"alarmTopicArn": mon.TopicARN,
+		"dashboardUrl":  mon.DashboardURL,
+		"alarms":        pulumi.ToStringArray(mon.Alarms),
+		"logGroups": pulumi.StringMap{
+			"api": pulumi.String(cfg.logShipping("api").Group), "chat": pulumi.String(cfg.logShipping("chat").Group),
+		},
+
 		guardOutput: guarded,
 	}
 	for k, v := range outputs {
 		ctx.Export(k, v)
 	}
 	return outputs, nil
+}
+
+// logShipping is where a service's servers send their logs: /<project>/<stack>/<service>.
+func (c *Config) logShipping(service string) compute.LogShipping {
+	return compute.LogShipping{
+		Group:         "/" + c.Project + "/" + c.Stack + "/" + service,
+		RetentionDays: c.Monitoring.LogRetentionDays,
+		KMSKeyARN:     c.Monitoring.LogKMSKeyARN,
+	}
+}
+
+// rollbackAlarms are the alarms the API's instance refresh watches (none while alarms are off).
+func (c *Config) rollbackAlarms() []string {
+	if !c.Monitoring.AlarmsOn() {
+		return nil
+	}
+	return []string{
+		monitoring.AlarmName(c.Project, c.Stack, monitoring.RollbackTarget5xx),
+		monitoring.AlarmName(c.Project, c.Stack, monitoring.RollbackUnhealthy),
+	}
+}
+
+// monitoringArgs wires what the alarms and the dashboard watch: each component and the values CloudWatch
+// names its resources by.
+func (c *Config) monitoringArgs(net *network.Network, api *compute.ApiTier, chat *compute.ChatBastion, db *data.DataTier) *monitoring.MonitoringArgs {
+	a := &monitoring.MonitoringArgs{
+		Settings: c.Monitoring,
+		Project:  c.Project,
+		Stack:    c.Stack,
+		API: &monitoring.APIWatch{
+			Component: api, LoadBalancer: api.LoadBalancerARNSuffix, TargetGroup: api.TargetGroupARNSuffix,
+			AutoScalingGroup: api.AutoScalingGroupName, MinSize: c.API.Min,
+		},
+		Chat: &monitoring.InstanceWatch{Component: chat, Role: "chat", InstanceID: chat.InstanceID, Agent: true},
+		Database: &monitoring.DatabaseWatch{
+			Component: db, Identifier: db.DBIdentifier, Engine: c.Data.DB.Engine,
+			InstanceClass: c.Data.DB.InstanceClass, AllocatedGiB: c.Data.DB.AllocatedStorage,
+		},
+		Cache: &monitoring.CacheWatch{Component: db, Members: db.RedisMembers, Count: db.RedisNodes, Replicas: *c.Data.Redis.Replicas > 0},
+	}
+	if c.Network.NAT == network.NATInstance {
+		a.NAT = &monitoring.InstanceWatch{Component: net, Role: "net-nat", InstanceID: net.NATInstanceID}
+	}
+	for _, g := range net.NATGateways {
+		a.NATGateways = append(a.NATGateways, monitoring.NATGatewayWatch{Component: net, AZ: g.AvailabilityZone, ID: g.ID})
+	}
+	return a
 }
 
 // deferredString is a string output whose value is supplied later by another output.

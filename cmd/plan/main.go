@@ -2,10 +2,11 @@
 // CLI. It reads Pulumi.yaml and Pulumi.<stack>.yaml, runs the real program under Pulumi's mock engine and
 // prints the resource tree, or with -format json a document shaped like `pulumi preview --json`.
 //
-// Three formats explain the plan (internal/insight): -format mermaid draws the architecture, -format cost
+// Four formats explain the plan (internal/insight): -format mermaid draws the architecture, -format cost
 // prices it per month (prices in internal/insight/prices.json), -format guardrails evaluates the AWS FSBP
-// controls on the planned inputs. -update-readme plans every stack and rewrites the README's generated
-// sections (diagrams, cost, guardrails); `go generate ./...` runs it too.
+// controls on the planned inputs, -format alarms lists every alarm (the on-call surface). -update-readme
+// plans every stack and rewrites the README's generated sections (diagrams, cost, guardrails, alarms);
+// `go generate ./...` runs it too.
 //
 // Exit codes: 0 planned, 2 unknown stack or invalid configuration (messages on stderr), 1 a guardrail
 // failed without an exception (-format guardrails), or anything else went wrong.
@@ -29,7 +30,7 @@ import (
 )
 
 // formats are the allowed -format values.
-var formats = []string{"text", "json", "mermaid", "cost", "guardrails"}
+var formats = []string{"text", "json", "mermaid", "cost", "guardrails", "alarms"}
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
@@ -99,6 +100,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = insight.BuildDiagram(planOf(res)).WriteMermaid(stdout)
 	case "cost":
 		err = writeCost(planOf(res), stdout)
+	case "alarms":
+		err = insight.WriteAlarms(stdout, planOf(res))
 	case "guardrails":
 		rep := insight.Evaluate(planOf(res))
 		if err = rep.WriteText(stdout); err == nil {

@@ -30,6 +30,12 @@ func TestRunExitCodes(t *testing.T) {
 		{[]string{"-dir", "../..", "-stack", "prod", "-format", "json"}, 0, `"steps"`, ""},
 		{[]string{"-dir", "../..", "-stack", "missing"}, 2, "", `stack "missing"`},
 		{[]string{"-dir", "../..", "-format", "yaml"}, 2, "", `-format "yaml" is not allowed`},
+		// Monitoring: the on-call surface, and bad values refused naming the key.
+		{[]string{"-dir", "../..", "-stack", "prod", "-format", "alarms"}, 0, "notify, recover, notify on OK", ""},
+		{[]string{"-dir", "../..", "-stack", "prod", "-set", `football:monitoring.email=["oncall"]`}, 2, "",
+			`football:monitoring.email[0]: "oncall" is not allowed; must be an e-mail address`},
+		{[]string{"-dir", "../..", "-stack", "prod", "-set", "football:monitoring.thresholds.cacheCpuPercent=5"}, 2, "",
+			`football:monitoring.thresholds.cacheCpuPercent: 5 is not allowed; allowed 10..100`},
 		// Releases: what the config names is taken as pushed; bad values are refused naming the key.
 		{[]string{"-dir", "../..", "-stack", "dev", "-set", "football:api.release=v1.4.2", "-format", "json"}, 0,
 			"football/dev/api@sha256:", ""},
@@ -74,6 +80,7 @@ func TestRunInsightFormats(t *testing.T) {
 	for _, stack := range stacks(t) {
 		for _, f := range []struct{ format, want string }{
 			{"mermaid", "flowchart TB\n"}, {"cost", "Monthly cost estimate: stack " + stack}, {"guardrails", "FSBP guardrails for stack " + stack},
+			{"alarms", "football-" + stack + "-chat-system-check"},
 		} {
 			t.Run(stack+"/"+f.format, func(t *testing.T) {
 				t.Parallel()
@@ -122,7 +129,8 @@ func TestUpdateReadmeFlag(t *testing.T) {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, name), b, 0o644))
 	}
 	skeleton := "# copy\n<!-- insight:diagrams:begin -->\n<!-- insight:diagrams:end -->\n" +
-		"<!-- insight:cost:begin -->\n<!-- insight:cost:end -->\n<!-- insight:guardrails:begin -->\n<!-- insight:guardrails:end -->\n"
+		"<!-- insight:cost:begin -->\n<!-- insight:cost:end -->\n<!-- insight:guardrails:begin -->\n<!-- insight:guardrails:end -->\n" +
+		"<!-- insight:alarms:begin -->\n<!-- insight:alarms:end -->\n"
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "README.md"), []byte(skeleton), 0o644))
 	var out, errOut bytes.Buffer
 	require.Equal(t, 0, run([]string{"-dir", dir, "-update-readme"}, &out, &errOut), errOut.String())
@@ -130,6 +138,7 @@ func TestUpdateReadmeFlag(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(got), "### dev (ap-northeast-2)\n\n```mermaid\nflowchart TB")
 	assert.Contains(t, string(got), "| Control | Title | dev |")
+	assert.Contains(t, string(got), "### dev (ap-northeast-2): 11 alarms")
 
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "README.md"), []byte("# no markers\n"), 0o644))
 	errOut.Reset()

@@ -24,12 +24,14 @@ var Budget = map[string]float64{"dev": 100, "prod": 400}
 type PriceBook struct {
 	HoursPerMonth float64 `json:"hoursPerMonth"`
 	Assumptions   struct {
-		ALBLCUs                float64 `json:"albLCUs"`
-		ALBLCUsNote            string  `json:"albLCUsNote"`
-		FlowLogGBPerMonth      float64 `json:"flowLogGBPerMonth"`
-		FlowLogGBPerMonthNote  string  `json:"flowLogGBPerMonthNote"`
-		ECRGBPerRepository     float64 `json:"ecrGBPerRepository"`
-		ECRGBPerRepositoryNote string  `json:"ecrGBPerRepositoryNote"`
+		ALBLCUs                 float64 `json:"albLCUs"`
+		ALBLCUsNote             string  `json:"albLCUsNote"`
+		FlowLogGBPerMonth       float64 `json:"flowLogGBPerMonth"`
+		FlowLogGBPerMonthNote   string  `json:"flowLogGBPerMonthNote"`
+		ECRGBPerRepository      float64 `json:"ecrGBPerRepository"`
+		ECRGBPerRepositoryNote  string  `json:"ecrGBPerRepositoryNote"`
+		ServerLogGBPerGroup     float64 `json:"serverLogGBPerGroup"`
+		ServerLogGBPerGroupNote string  `json:"serverLogGBPerGroupNote"`
 	} `json:"assumptions"`
 	Rules  map[string]string `json:"rules"`
 	Prices []PriceEntry      `json:"prices"`
@@ -47,10 +49,20 @@ type PriceEntry struct {
 	Source string   `json:"source,omitempty"`
 	Date   string   `json:"date,omitempty"`
 	Note   string   `json:"note,omitempty"`
-	// DerivedFrom, Factor and Rule make a derived price: Factor times the DerivedFrom entry of the same region.
-	DerivedFrom string  `json:"derivedFrom,omitempty"`
-	Factor      float64 `json:"factor,omitempty"`
-	Rule        string  `json:"rule,omitempty"`
+	// DerivedFrom, Factor and Rule make a derived price: Factor times the DerivedFrom entry of the same
+	// region, or of DerivedRegion when set.
+	DerivedFrom   string  `json:"derivedFrom,omitempty"`
+	DerivedRegion string  `json:"derivedRegion,omitempty"`
+	Factor        float64 `json:"factor,omitempty"`
+	Rule          string  `json:"rule,omitempty"`
+}
+
+// baseRegion is the region of the entry a derived price is derived from.
+func (e *PriceEntry) baseRegion() string {
+	if e.DerivedRegion != "" {
+		return e.DerivedRegion
+	}
+	return e.Region
 }
 
 // Price is a resolved unit price.
@@ -122,9 +134,9 @@ func parsePrices(raw []byte) (*PriceBook, error) {
 		if e.DerivedFrom == "" {
 			continue
 		}
-		base, ok := b.index[e.Region+"/"+e.DerivedFrom]
+		base, ok := b.index[e.baseRegion()+"/"+e.DerivedFrom]
 		if !ok || base.USD == nil {
-			errs = append(errs, fmt.Errorf("prices.json: prices[%d] (%s in %s): base %s has no quoted price in %s", i, e.Key, e.Region, e.DerivedFrom, e.Region))
+			errs = append(errs, fmt.Errorf("prices.json: prices[%d] (%s in %s): base %s has no quoted price in %s", i, e.Key, e.Region, e.DerivedFrom, e.baseRegion()))
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -146,7 +158,7 @@ func (b *PriceBook) Price(region, key string) Price {
 	case e.USD != nil:
 		p.Known, p.USD = true, *e.USD
 	case e.DerivedFrom != "":
-		base := b.index[region+"/"+e.DerivedFrom] // checked at load
+		base := b.index[e.baseRegion()+"/"+e.DerivedFrom] // checked at load
 		p.Known, p.USD, p.Derived = true, round(*base.USD*e.Factor, 6), e.Rule
 	default:
 		p.Why = e.Note
@@ -293,6 +305,30 @@ func EstimateCost(p *Plan, book *PriceBook) *Estimate {
 		case typeRepository:
 			gb := book.Assumptions.ECRGBPerRepository
 			monthly(tier, r.Name, fmt.Sprintf("ECR image storage (%g GB assumed)", gb), "ecr.storage", gb, "")
+		case typeLogGroup:
+			if tier != TierCompute {
+				continue // the flow-log group is priced with its flow log
+			}
+			// A server log group: the CloudWatch agent's logs and its two custom metrics.
+			gb := book.Assumptions.ServerLogGBPerGroup
+			monthly(tier, r.Name, fmt.Sprintf("server logs ingested (%g GB/month assumed)", gb), "logs.ingestion", gb, "")
+			monthly(tier, r.Name, "agent metrics mem_used_percent, disk_used_percent", "cloudwatch.custom-metric", 2, "")
+		case typeKMSKey:
+			monthly(tier, r.Name, "KMS customer managed key", "kms.key", 1, "")
+		case typeDashboard:
+			monthly(tier, r.Name, "CloudWatch dashboard", "cloudwatch.dashboard", 1, "")
+		}
+	}
+	// Alarms are billed by the metrics they evaluate; one line per tier keeps the table short.
+	alarms, metrics := map[string]int{}, map[string]int{}
+	for _, r := range p.ofType(typeMetricAlarm) {
+		alarms[tierOf(r)]++
+		metrics[tierOf(r)] += alarmMetrics(r)
+	}
+	for _, tier := range tiers {
+		if alarms[tier] > 0 {
+			monthly(tier, "alarms", fmt.Sprintf("CloudWatch alarms: %d, evaluating %d metrics", alarms[tier], metrics[tier]),
+				"cloudwatch.alarm-metric", float64(metrics[tier]), "")
 		}
 	}
 	e.Assumptions = []string{
@@ -301,10 +337,28 @@ func EstimateCost(p *Plan, book *PriceBook) *Estimate {
 		"ALB: " + book.Assumptions.ALBLCUsNote + ".",
 		"Flow logs: " + book.Assumptions.FlowLogGBPerMonthNote + ".",
 		"ECR: " + book.Assumptions.ECRGBPerRepositoryNote + ".",
+		"Server logs: " + book.Assumptions.ServerLogGBPerGroupNote + ".",
 		"Not included: data transfer, NAT gateway data processing, CloudWatch Logs storage, S3 access-log storage, " +
-			"RDS backup storage beyond the free allowance, the Secrets Manager secret of an RDS-managed password.",
+			"RDS backup storage beyond the free allowance, the Secrets Manager secret of an RDS-managed password, " +
+			"SNS notifications (e-mail and HTTPS deliveries of a few alarms a month are within SNS's free tier), " +
+			"CloudWatch's free tier (10 alarm metrics, 10 custom metrics, 3 dashboards per account).",
 	}
 	return e
+}
+
+// alarmMetrics is how many metrics an alarm evaluates: one, or each metric of its metric math.
+func alarmMetrics(r *mock.Resource) int {
+	queries, ok := r.Input("metricQueries")
+	if !ok || !queries.IsArray() {
+		return 1
+	}
+	n := 0
+	for _, q := range queries.ArrayValue() {
+		if _, isMetric := mock.Lookup(q, "metric"); isMetric {
+			n++
+		}
+	}
+	return n
 }
 
 func (e *Estimate) add(book *PriceBook, it LineItem) {
@@ -412,7 +466,7 @@ func (e *Estimate) Totals() Totals {
 // Summary is one line: "$52.13/month (network $11.68, compute $40.45) + 2 unknown".
 func (t Totals) Summary() string {
 	var parts []string
-	for _, tier := range []string{TierNetwork, TierCompute, TierData, TierOther} {
+	for _, tier := range tiers {
 		if v, ok := t.ByTier[tier]; ok {
 			parts = append(parts, fmt.Sprintf("%s %s", tier, usd(v)))
 		}
@@ -434,7 +488,7 @@ func (t Totals) Summary() string {
 // ordered returns the items grouped by tier (network, compute, data, other), plan order within a tier.
 func (e *Estimate) ordered() []LineItem {
 	var out []LineItem
-	for _, tier := range []string{TierNetwork, TierCompute, TierData, TierOther} {
+	for _, tier := range tiers {
 		for _, it := range e.Items {
 			if it.Tier == tier {
 				out = append(out, it)
@@ -458,12 +512,12 @@ func (e *Estimate) WriteText(w io.Writer) error {
 	}
 	t := e.Totals()
 	fmt.Fprintln(&b)
-	for _, tier := range []string{TierNetwork, TierCompute, TierData, TierOther} {
+	for _, tier := range tiers {
 		if v, ok := t.ByTier[tier]; ok {
-			fmt.Fprintf(&b, "  %-8s %s\n", tier, usd(v))
+			fmt.Fprintf(&b, "  %-10s %s\n", tier, usd(v))
 		}
 	}
-	fmt.Fprintf(&b, "  %-8s %s\n", "total", t.Summary())
+	fmt.Fprintf(&b, "  %-10s %s\n", "total", t.Summary())
 	for _, it := range t.Unknown {
 		fmt.Fprintf(&b, "  unknown: %s %s: %s\n", it.Resource, it.Price.Key, it.Price.Why)
 	}
@@ -483,7 +537,7 @@ func (e *Estimate) WriteMarkdown(w io.Writer) error {
 		fmt.Fprintf(&b, "| %s | `%s` | %s | %s | %g | %s | %s |\n", it.Tier, it.Resource, it.Item, unitPrice(it.Price), it.Quantity, hours(it), monthlyCell(it))
 	}
 	t := e.Totals()
-	for _, tier := range []string{TierNetwork, TierCompute, TierData, TierOther} {
+	for _, tier := range tiers {
 		if v, ok := t.ByTier[tier]; ok {
 			fmt.Fprintf(&b, "| **%s** | | | | | | **%s** |\n", tier, usd(v))
 		}

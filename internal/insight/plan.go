@@ -35,6 +35,10 @@ const (
 	typeEIP            = "aws:ec2/eip:Eip"
 	typeRoute          = "aws:ec2/route:Route"
 	typeFlowLog        = "aws:ec2/flowLog:FlowLog"
+	typeLogGroup       = "aws:cloudwatch/logGroup:LogGroup"
+	typeMetricAlarm    = "aws:cloudwatch/metricAlarm:MetricAlarm"
+	typeDashboard      = "aws:cloudwatch/dashboard:Dashboard"
+	typeKMSKey         = "aws:kms/key:Key"
 	typeDefaultSG      = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
 	typeSG             = "aws:ec2/securityGroup:SecurityGroup"
 	typeSGRule         = "aws:ec2/securityGroupRule:SecurityGroupRule"
@@ -135,14 +139,19 @@ const (
 	TierCompute = "compute"
 	TierData    = "data"
 	TierOther   = "other"
+	// TierMonitoring is the stack's alarm topic and dashboard; alarms belong to the tier they watch.
+	TierMonitoring = "monitoring"
 )
 
 // tierOf is the module of r's component (football:<module>:<Type>).
+// tiers orders the tiers in reports.
+var tiers = []string{TierNetwork, TierCompute, TierData, TierMonitoring, TierOther}
+
 func tierOf(r *mock.Resource) string {
 	parts := strings.Split(component(r), ":")
 	if len(parts) == 3 {
 		switch parts[1] {
-		case TierNetwork, TierCompute, TierData:
+		case TierNetwork, TierCompute, TierData, TierMonitoring:
 			return parts[1]
 		}
 	}

@@ -16,7 +16,7 @@ var DiagramStacks = []string{"dev", "prod"}
 
 // Readme section names, in README order. Each lives between
 // "<!-- insight:<name>:begin ... -->" and "<!-- insight:<name>:end -->".
-var readmeSections = []string{"diagrams", "cost", "guardrails"}
+var readmeSections = []string{"diagrams", "cost", "guardrails", "alarms"}
 
 // ReadmeSections renders the generated README sections from the plans: diagrams of DiagramStacks, a cost
 // table and a guardrail summary for every stack.
@@ -122,6 +122,14 @@ func ReadmeSections(plans []*Plan) (map[string]string, error) {
 		b.WriteString("\nExceptions in force (`internal/insight/guardrails.go`, `Exceptions`):\n\n" + strings.Join(excepted, "\n") + "\n")
 	}
 	out["guardrails"] = strings.TrimSpace(b.String())
+
+	b.Reset()
+	for _, p := range plans {
+		if slices.Contains(DiagramStacks, p.Stack) {
+			writeAlarmsMarkdown(&b, p)
+		}
+	}
+	out["alarms"] = strings.TrimSpace(b.String())
 	return out, nil
 }
 

@@ -23,20 +23,24 @@ old diagram
 <!-- insight:guardrails:begin (generated) -->
 old
 <!-- insight:guardrails:end -->
+
+## Alarms
+<!-- insight:alarms:begin (generated) -->
+<!-- insight:alarms:end -->
 tail
 `
 
 func TestUpdateAndCheckReadme(t *testing.T) {
 	t.Parallel()
-	sections := map[string]string{"diagrams": "D", "cost": "C", "guardrails": "G"}
+	sections := map[string]string{"diagrams": "D", "cost": "C", "guardrails": "G", "alarms": "A"}
 	err := CheckReadme([]byte(readmeSkeleton), sections)
 	require.Error(t, err)
-	assert.Equal(t, "README.md: generated section(s) diagrams, cost, guardrails are stale; run `go run ./cmd/plan -update-readme`", err.Error())
+	assert.Equal(t, "README.md: generated section(s) diagrams, cost, guardrails, alarms are stale; run `go run ./cmd/plan -update-readme`", err.Error())
 
 	got, err := UpdateReadme([]byte(readmeSkeleton), sections)
 	require.NoError(t, err)
 	assert.Contains(t, string(got), "<!-- insight:diagrams:begin (generated) -->\n\nD\n\n<!-- insight:diagrams:end -->")
-	assert.Contains(t, string(got), "<!-- insight:guardrails:end -->\ntail\n", "text after the sections is kept")
+	assert.Contains(t, string(got), "<!-- insight:alarms:end -->\ntail\n", "text after the sections is kept")
 	assert.NotContains(t, string(got), "old")
 	assert.NoError(t, CheckReadme(got, sections))
 

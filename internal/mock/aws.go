@@ -108,6 +108,28 @@ func (m *Mocks) answer(r *Resource) (string, resource.PropertyMap, error) {
 		set("name", name)
 		set("arn", m.arn("logs", "log-group:"+name))
 		return name, outs, nil
+	case "aws:kms/key:Key":
+		id := uuid(r.URN)
+		set("keyId", id)
+		set("arn", m.arn("kms", "key/"+id))
+		return id, outs, nil
+	case "aws:sns/topic:Topic":
+		arn := m.arn("sns", physical("name"))
+		set("name", physical("name"))
+		set("arn", arn)
+		return arn, outs, nil
+	case "aws:sns/topicSubscription:TopicSubscription":
+		arn := r.Str("topic") + ":" + uuid(r.URN)
+		set("arn", arn)
+		return arn, outs, nil
+	case "aws:cloudwatch/metricAlarm:MetricAlarm":
+		name := physical("name")
+		set("arn", m.arn("cloudwatch", "alarm:"+name))
+		return name, outs, nil
+	case "aws:cloudwatch/dashboard:Dashboard":
+		name := r.Str("dashboardName")
+		set("dashboardArn", "arn:aws:cloudwatch::"+Account+":dashboard/"+name)
+		return name, outs, nil
 	case "aws:iam/role:Role":
 		name := physical("name")
 		set("name", name)
@@ -357,9 +379,24 @@ func (m *Mocks) replicationGroup(r *Resource, outs resource.PropertyMap, physica
 	}
 	set("replicationGroupId", id)
 	set("port", port)
+	// Member clusters as ElastiCache names them: <group>-<node> (001, 002, ...), in cluster mode
+	// <group>-<shard>-<node> (0001-001, ...).
+	var members []resource.PropertyValue
+	if clusters, ok := r.Num("numCacheClusters"); ok {
+		for i := 1; i <= int(clusters); i++ {
+			members = append(members, resource.NewProperty(fmt.Sprintf("%s-%03d", id, i)))
+		}
+	} else {
+		replicas, _ := r.Num("replicasPerNodeGroup")
+		for shard := 1; shard <= int(max(nodeGroupsOf(r), 1)); shard++ {
+			for node := 1; node <= 1+int(replicas); node++ {
+				members = append(members, resource.NewProperty(fmt.Sprintf("%s-%04d-%03d", id, shard, node)))
+			}
+		}
+	}
+	outs["memberClusters"] = resource.NewProperty(members)
 	set("arn", m.arn("elasticache", "replicationgroup:"+id))
-	nodeGroups, _ := r.Num("numNodeGroups")
-	if r.Str("clusterMode") == "enabled" || nodeGroups > 1 {
+	if r.Str("clusterMode") == "enabled" || nodeGroupsOf(r) > 1 {
 		set("configurationEndpointAddress", host("clustercfg"))
 		set("primaryEndpointAddress", "")
 		set("readerEndpointAddress", "")
@@ -368,6 +405,12 @@ func (m *Mocks) replicationGroup(r *Resource, outs resource.PropertyMap, physica
 		set("readerEndpointAddress", host("replica"))
 	}
 	return id, outs, nil
+}
+
+// nodeGroupsOf is a replication group's numNodeGroups (0 when not set).
+func nodeGroupsOf(r *Resource) float64 {
+	n, _ := r.Num("numNodeGroups")
+	return n
 }
 
 // registry is the account's ECR registry host in the stack's region.

@@ -194,6 +194,18 @@ func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 			"ownerId":      resource.NewProperty(Account),
 			"arn":          resource.NewProperty(m.arn("ec2", "route-table/"+id)),
 		}, nil
+	case "aws:ec2/getNatGateway:getNatGateway":
+		// awsx makes one gateway in each public subnet it puts one in; the mock answers for any subnet.
+		subnet := args.Args["subnetId"]
+		if !subnet.IsString() || subnet.StringValue() == "" {
+			return nil, errors.New("mock getNatGateway: only lookups by subnetId are mocked")
+		}
+		id := "nat-" + hash17(subnet.StringValue())
+		return resource.PropertyMap{
+			"id":       resource.NewProperty(id),
+			"subnetId": subnet,
+			"state":    resource.NewProperty("available"),
+		}, nil
 	case "aws:ec2/getSubnets:getSubnets":
 		vpcID, ok := filterValue(args.Args, "vpc-id")
 		if tags := args.Args["tags"]; !ok || (tags.IsObject() && len(tags.ObjectValue()) > 0) {

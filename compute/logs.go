@@ -1,0 +1,122 @@
+package compute
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"slices"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// LogShipping is where a tier's servers send their logs and metrics. The tier creates the log group (so
+// `pulumi destroy` removes it) and runs the CloudWatch agent on every server, which ships the journal of
+// the service's unit and cloud-init's output to it and publishes memory and disk use in AgentNamespace.
+type LogShipping struct {
+	// Group is the log group's name, e.g. /football/prod/api. Required.
+	Group string
+	// RetentionDays keeps the logs. Required; a CloudWatch Logs retention value.
+	RetentionDays int
+	// KMSKeyARN encrypts the group with a customer managed key whose policy admits CloudWatch Logs.
+	// Optional; "" keeps CloudWatch Logs' own encryption.
+	KMSKeyARN string
+}
+
+// AgentNamespace is the namespace of the metrics the CloudWatch agent publishes (mem_used_percent,
+// disk_used_percent). API servers publish them with the AutoScalingGroupName dimension (one series for
+// the whole group, its maximum being the fullest server), the chat server with InstanceId; the disk metric
+// also carries path and fstype.
+const AgentNamespace = "CWAgent"
+
+var logGroupName = regexp.MustCompile(`^[A-Za-z0-9_/.#-]{1,512}$`)
+
+// logRetentionDays are the values CloudWatch Logs accepts.
+var logRetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+
+// logs checks the LogShipping wiring.
+func (p *problems) logs(l LogShipping) {
+	if !logGroupName.MatchString(l.Group) {
+		p.errs = append(p.errs, fmt.Errorf("wiring: Logs.Group %q is not allowed; a log group name of letters, digits and _/.#-", l.Group))
+	}
+	if !slices.Contains(logRetentionDays, l.RetentionDays) {
+		p.errs = append(p.errs, fmt.Errorf("wiring: Logs.RetentionDays %d is not allowed; CloudWatch Logs allows %v", l.RetentionDays, logRetentionDays))
+	}
+}
+
+// shipLogs registers the tier's log group and lets role run the CloudWatch agent: write to that group's
+// streams and publish metrics in AgentNamespace, nothing else. The agent creates no group (the stack owns
+// it, with its retention); byGroup adds ec2:DescribeTags, which the agent needs to name an instance's Auto
+// Scaling group (it has no resource-level permissions).
+func shipLogs(ctx *pulumi.Context, name string, role *iam.Role, l LogShipping, byGroup bool, opts ...pulumi.ResourceOption) (*cloudwatch.LogGroup, error) {
+	args := &cloudwatch.LogGroupArgs{
+		Name:            pulumi.String(l.Group),
+		RetentionInDays: pulumi.Int(l.RetentionDays),
+	}
+	if l.KMSKeyARN != "" {
+		args.KmsKeyId = pulumi.String(l.KMSKeyARN)
+	}
+	group, err := cloudwatch.NewLogGroup(ctx, name+"-logs", args, opts...)
+	if err != nil {
+		return nil, err
+	}
+	_, err = iam.NewRolePolicy(ctx, name+"-cloudwatch-agent", &iam.RolePolicyArgs{
+		Role: role.Name,
+		Policy: group.Arn.ApplyT(func(arn string) (string, error) {
+			return agentPolicy(arn, byGroup)
+		}).(pulumi.StringOutput),
+	}, opts...)
+	return group, err
+}
+
+// agentPolicy is the CloudWatch agent's permissions for one log group (its ARN without the trailing :*).
+func agentPolicy(groupARN string, byGroup bool) (string, error) {
+	statements := []map[string]any{
+		{"Sid": "ShipLogs", "Effect": "Allow",
+			"Action":   []string{"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"},
+			"Resource": []string{groupARN, groupARN + ":log-stream:*"}},
+		{"Sid": "PublishAgentMetrics", "Effect": "Allow", "Action": []string{"cloudwatch:PutMetricData"}, "Resource": []string{"*"},
+			"Condition": map[string]any{"StringEquals": map[string]any{"cloudwatch:namespace": AgentNamespace}}},
+	}
+	if byGroup {
+		statements = append(statements, map[string]any{"Sid": "ReadOwnGroupName", "Effect": "Allow",
+			"Action": []string{"ec2:DescribeTags"}, "Resource": []string{"*"}})
+	}
+	b, err := json.Marshal(map[string]any{"Version": "2012-10-17", "Statement": statements})
+	return string(b), err
+}
+
+// agentConfig is the CloudWatch agent's configuration for a server of service (api or chat): the
+// journal export of the service's unit and cloud-init's output into group, one stream per instance, and
+// memory and root-disk use every minute.
+func agentConfig(service, group string) (string, error) {
+	dimension := map[string]string{"InstanceId": "${aws:InstanceId}"}
+	if service == "api" {
+		dimension = map[string]string{"AutoScalingGroupName": "${aws:AutoScalingGroupName}"}
+	}
+	cfg := map[string]any{
+		"agent": map[string]any{"metrics_collection_interval": 60, "run_as_user": "root"},
+		"metrics": map[string]any{
+			"namespace":         AgentNamespace,
+			"append_dimensions": dimension,
+			"metrics_collected": map[string]any{
+				"mem":  map[string]any{"measurement": []string{"mem_used_percent"}},
+				"disk": map[string]any{"measurement": []string{"used_percent"}, "resources": []string{"/"}, "drop_device": true},
+			},
+		},
+		"logs": map[string]any{
+			"logs_collected": map[string]any{"files": map[string]any{"collect_list": []any{
+				map[string]any{"file_path": journalFile, "log_group_name": group, "log_stream_name": "{instance_id}"},
+				map[string]any{"file_path": "/var/log/cloud-init-output.log", "log_group_name": group,
+					"log_stream_name": "{instance_id}/cloud-init-output"},
+			}}},
+		},
+	}
+	b, err := json.MarshalIndent(cfg, "", "  ")
+	return string(b), err
+}
+
+// journalFile is where a server's journal export writes the entries of its service's unit and of
+// cloud-init, for the agent to ship (the agent reads files, not the journal).
+const journalFile = "/var/log/football/journal.log"
