@@ -70,6 +70,9 @@ type APISettings struct {
 	// allowed ELBSecurityPolicy-TLS13-1-2-2021-06, -TLS13-1-2-Res-2021-06, -TLS13-1-3-2021-06,
 	// -TLS13-1-2-Res-PQ-2025-09.
 	SSLPolicy string `json:"sslPolicy,omitempty"`
+	// ManagedCertificate tells that the stack issues the certificate itself (football:domain), set by the
+	// stack; certificateArn must then stay empty.
+	ManagedCertificate bool `json:"-"`
 	// AllowHTTPOnly lets a prod stack run without certificateArn (plain HTTP on port 80). Optional;
 	// default false.
 	AllowHTTPOnly bool `json:"allowHttpOnly,omitempty"`
@@ -209,7 +212,7 @@ func (s APISettings) Validate() error {
 		} else if s.Region != "" && m[1] != partition(s.Region) {
 			p.fail("certificateArn", s.CertificateARN, fmt.Sprintf("the ARN's partition is %s; %s is in partition %s", m[1], s.Region, partition(s.Region)))
 		}
-	} else if prod && !s.AllowHTTPOnly {
+	} else if prod && !s.AllowHTTPOnly && !s.ManagedCertificate {
 		p.fail("certificateArn", s.CertificateARN, "prod serves HTTPS (FSBP ELB.1): set an ACM certificate ARN, or allowHttpOnly: true to accept plain HTTP")
 	}
 	if !slices.Contains(sslPolicies, s.SSLPolicy) {
@@ -242,7 +245,7 @@ func (s APISettings) Validate() error {
 // warnings lists the legal but risky choices in s (defaults applied), for the deployment log.
 func (s APISettings) warnings() []string {
 	var out []string
-	if s.CertificateARN == "" {
+	if s.CertificateARN == "" && !s.ManagedCertificate {
 		out = append(out, fmt.Sprintf("%s.certificateArn is not set: the load balancer serves plain HTTP on port 80 "+
 			"and API traffic crosses the internet unencrypted", apiSection))
 	}
@@ -293,6 +296,11 @@ type ApiTierArgs struct {
 	Image string
 	// Logs is where the servers' CloudWatch agent ships their logs. Required.
 	Logs LogShipping
+	// Certificate is the certificate the stack issues for its domain (validated), used by the HTTPS listener
+	// when ManagedCertificate is set. Required then; certificateArn must be empty.
+	Certificate pulumi.StringInput
+	// Chat routes wss://<Chat.Host>/ through the HTTPS listener to the chat server. Optional; needs HTTPS.
+	Chat *ChatRoute
 	// RollbackAlarms name CloudWatch alarms an instance refresh watches: one that fires fails the refresh,
 	// which then rolls the group back. Optional; they must exist when a refresh starts.
 	RollbackAlarms []string
@@ -310,7 +318,35 @@ func (a ApiTierArgs) validate() error {
 	p.tags(a.Tags)
 	p.repository(a.ReleaseSettings, a.OwnRepository, a.Image)
 	p.logs(a.Logs)
+	wiring := func(msg string) { p.errs = append(p.errs, errors.New("wiring: "+msg)) }
+	switch {
+	case a.ManagedCertificate && a.Certificate == nil:
+		wiring("Certificate is required with ManagedCertificate")
+	case !a.ManagedCertificate && a.Certificate != nil:
+		wiring("Certificate is used only with ManagedCertificate")
+	}
+	if c := a.Chat; c != nil {
+		if a.CertificateARN == "" && !a.ManagedCertificate {
+			wiring("Chat needs the HTTPS listener, so a certificate")
+		}
+		if c.Host == "" || c.InstanceID == nil || c.SecurityGroupID == nil || c.Port < 1 || c.Port > 65535 || c.HealthCheckPath == "" {
+			wiring("Chat needs Host, InstanceID, Port (1..65535), HealthCheckPath and SecurityGroupID")
+		}
+	}
 	return errors.Join(a.APISettings.Validate(), p.err())
+}
+
+// ChatRoute is the chat server as a target of the load balancer: a host rule on the HTTPS listener sends
+// wss://<Host>/ to it, so users reach the chat over TLS and the chat port faces only the load balancer.
+type ChatRoute struct {
+	// Host is the chat's DNS name.
+	Host string
+	// InstanceID is the chat server; Port its chat port; HealthCheckPath answers 200 when it serves.
+	InstanceID      pulumi.StringInput
+	Port            int
+	HealthCheckPath string
+	// SecurityGroupID is the chat server's group: the load balancer may reach its chat port.
+	SecurityGroupID pulumi.StringInput
 }
 
 // ApiTier is the API of one stack: a load balancer and the Auto Scaling group behind it.
@@ -325,6 +361,8 @@ type ApiTier struct {
 	URL pulumi.StringOutput
 	// TargetGroupARN is the API servers' target group.
 	TargetGroupARN pulumi.StringOutput
+	// LoadBalancerARN is the load balancer (a WAF web ACL is associated with it).
+	LoadBalancerARN pulumi.StringOutput
 	// LoadBalancerARNSuffix (app/<name>/<id>) and TargetGroupARNSuffix (targetgroup/<name>/<id>) name the
 	// load balancer and the target group in CloudWatch metrics.
 	LoadBalancerARNSuffix pulumi.StringOutput
@@ -357,7 +395,7 @@ func NewApiTier(ctx *pulumi.Context, name string, args *ApiTierArgs, opts ...pul
 		return nil, err
 	}
 	child := pulumi.Parent(t)
-	https := a.CertificateARN != ""
+	https := a.CertificateARN != "" || a.ManagedCertificate
 	for _, w := range a.APISettings.warnings() {
 		if err := ctx.Log.Warn(w, &pulumi.LogArgs{Resource: t}); err != nil {
 			return nil, err
@@ -368,9 +406,14 @@ func NewApiTier(ctx *pulumi.Context, name string, args *ApiTierArgs, opts ...pul
 	if err != nil {
 		return nil, err
 	}
-	alb, tg, err := t.loadBalancer(ctx, name, a, https, albSG)
+	alb, tg, listener, err := t.loadBalancer(ctx, name, a, https, albSG)
 	if err != nil {
 		return nil, err
+	}
+	if a.Chat != nil {
+		if err := t.chatRoute(ctx, name, a, albSG, listener); err != nil {
+			return nil, err
+		}
 	}
 	group, err := t.servers(ctx, name, a, appSG, tg)
 	if err != nil {
@@ -402,6 +445,7 @@ func NewApiTier(ctx *pulumi.Context, name string, args *ApiTierArgs, opts ...pul
 	t.LoadBalancerZoneID = alb.ZoneId
 	t.URL = pulumi.Sprintf("%s://%s", map[bool]string{true: "https", false: "http"}[https], alb.DnsName)
 	t.TargetGroupARN = tg.Arn
+	t.LoadBalancerARN = alb.Arn
 	t.LoadBalancerARNSuffix = alb.ArnSuffix
 	t.TargetGroupARNSuffix = tg.ArnSuffix
 	t.AutoScalingGroupName = group.Name
@@ -415,6 +459,7 @@ func NewApiTier(ctx *pulumi.Context, name string, args *ApiTierArgs, opts ...pul
 		"loadBalancerZoneId":          t.LoadBalancerZoneID,
 		"url":                         t.URL,
 		"targetGroupArn":              t.TargetGroupARN,
+		"loadBalancerArn":             t.LoadBalancerARN,
 		"loadBalancerArnSuffix":       t.LoadBalancerARNSuffix,
 		"targetGroupArnSuffix":        t.TargetGroupARNSuffix,
 		"autoScalingGroupName":        t.AutoScalingGroupName,
@@ -517,8 +562,9 @@ func (t *ApiTier) securityGroups(ctx *pulumi.Context, name string, a ApiTierArgs
 
 // loadBalancer registers the internet-facing ALB, its target group and listeners: with a certificate,
 // HTTPS on 443 and a port-80 listener that only redirects to it (FSBP ELB.1); without, port 80 forwards.
-func (t *ApiTier) loadBalancer(ctx *pulumi.Context, name string, a ApiTierArgs, https bool, sg *ec2.SecurityGroup) (*lb.LoadBalancer, *lb.TargetGroup, error) {
+func (t *ApiTier) loadBalancer(ctx *pulumi.Context, name string, a ApiTierArgs, https bool, sg *ec2.SecurityGroup) (*lb.LoadBalancer, *lb.TargetGroup, *lb.Listener, error) {
 	child := pulumi.Parent(t)
+	var listener *lb.Listener
 	args := &lb.LoadBalancerArgs{
 		LoadBalancerType:         pulumi.String("application"),
 		Internal:                 pulumi.Bool(false),
@@ -534,7 +580,7 @@ func (t *ApiTier) loadBalancer(ctx *pulumi.Context, name string, a ApiTierArgs, 
 	if *a.AccessLogs.Enabled {
 		bucket, policy, err := t.accessLogBucket(ctx, name, a)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		args.AccessLogs = &lb.LoadBalancerAccessLogsArgs{
 			Bucket:  bucket.Bucket,
@@ -547,7 +593,7 @@ func (t *ApiTier) loadBalancer(ctx *pulumi.Context, name string, a ApiTierArgs, 
 	}
 	alb, err := lb.NewLoadBalancer(ctx, name+"-alb", args, append(lbOpts, child)...)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	tg, err := lb.NewTargetGroup(ctx, name+"-tg", &lb.TargetGroupArgs{
 		VpcId:      a.VPCID,
@@ -570,7 +616,7 @@ func (t *ApiTier) loadBalancer(ctx *pulumi.Context, name string, a ApiTierArgs, 
 		Tags: pulumi.StringMap{"Name": pulumi.String(name + "-tg")},
 	}, child)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 
 	forward := lb.ListenerDefaultActionArray{&lb.ListenerDefaultActionArgs{
@@ -587,15 +633,19 @@ func (t *ApiTier) loadBalancer(ctx *pulumi.Context, name string, a ApiTierArgs, 
 				StatusCode: pulumi.String("HTTP_301"),
 			},
 		}}
-		if _, err := lb.NewListener(ctx, name+"-https", &lb.ListenerArgs{
+		cert := pulumi.StringInput(pulumi.String(a.CertificateARN))
+		if a.ManagedCertificate {
+			cert = a.Certificate
+		}
+		if listener, err = lb.NewListener(ctx, name+"-https", &lb.ListenerArgs{
 			LoadBalancerArn: alb.Arn,
 			Port:            pulumi.Int(443),
 			Protocol:        pulumi.String("HTTPS"),
-			CertificateArn:  pulumi.String(a.CertificateARN),
+			CertificateArn:  cert,
 			SslPolicy:       pulumi.String(a.SSLPolicy),
 			DefaultActions:  forward,
 		}, child); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	}
 	if _, err := lb.NewListener(ctx, name+"-http", &lb.ListenerArgs{
@@ -604,9 +654,59 @@ func (t *ApiTier) loadBalancer(ctx *pulumi.Context, name string, a ApiTierArgs, 
 		Protocol:        pulumi.String("HTTP"),
 		DefaultActions:  http,
 	}, child); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return alb, tg, nil
+	return alb, tg, listener, nil
+}
+
+// chatRoute sends wss://<chat host>/ to the chat server: a target group of that one instance on its chat
+// port (health-checked on its health path), a host rule on the HTTPS listener, and the load balancer's
+// way out to the chat port. The listener's idle timeout (api.idleTimeout) must stay above the chat app's
+// WebSocket ping interval, or quiet connections are cut.
+func (t *ApiTier) chatRoute(ctx *pulumi.Context, name string, a ApiTierArgs, albSG *ec2.SecurityGroup, listener *lb.Listener) error {
+	child := pulumi.Parent(t)
+	c := a.Chat
+	tg, err := lb.NewTargetGroup(ctx, name+"-chat-tg", &lb.TargetGroupArgs{
+		Port:       pulumi.Int(c.Port),
+		Protocol:   pulumi.String("HTTP"),
+		TargetType: pulumi.String("instance"),
+		VpcId:      a.VPCID,
+		// A WebSocket lives as long as the connection; on deregistration (a replaced chat server) clients
+		// get this long to finish before the load balancer closes them, then reconnect.
+		DeregistrationDelay: pulumi.Int(deregistrationDelay),
+		HealthCheck: &lb.TargetGroupHealthCheckArgs{
+			Enabled: pulumi.Bool(true), Path: pulumi.String(c.HealthCheckPath), Matcher: pulumi.String("200"),
+			Protocol: pulumi.String("HTTP"), Interval: pulumi.Int(15), HealthyThreshold: pulumi.Int(2), UnhealthyThreshold: pulumi.Int(2),
+		},
+		Tags: pulumi.StringMap{"Name": pulumi.String(name + "-chat-tg")},
+	}, child)
+	if err != nil {
+		return err
+	}
+	if _, err := lb.NewTargetGroupAttachment(ctx, name+"-chat-target", &lb.TargetGroupAttachmentArgs{
+		TargetGroupArn: tg.Arn, TargetId: c.InstanceID, Port: pulumi.Int(c.Port),
+	}, child); err != nil {
+		return err
+	}
+	if _, err := lb.NewListenerRule(ctx, name+"-chat-host", &lb.ListenerRuleArgs{
+		ListenerArn: listener.Arn,
+		Priority:    pulumi.Int(10),
+		Conditions: lb.ListenerRuleConditionArray{&lb.ListenerRuleConditionArgs{
+			HostHeader: &lb.ListenerRuleConditionHostHeaderArgs{Values: pulumi.StringArray{pulumi.String(c.Host)}},
+		}},
+		Actions: lb.ListenerRuleActionArray{&lb.ListenerRuleActionArgs{Type: pulumi.String("forward"), TargetGroupArn: tg.Arn}},
+	}, child); err != nil {
+		return err
+	}
+	_, err = vpc.NewSecurityGroupEgressRule(ctx, name+"-alb-to-chat", &vpc.SecurityGroupEgressRuleArgs{
+		SecurityGroupId:           albSG.ID(),
+		IpProtocol:                pulumi.String("tcp"),
+		FromPort:                  pulumi.Int(c.Port),
+		ToPort:                    pulumi.Int(c.Port),
+		ReferencedSecurityGroupId: c.SecurityGroupID,
+		Description:               pulumi.String("to the chat server's chat port (WebSockets and health checks)"),
+	}, child)
+	return err
 }
 
 // accessLogPrefix is where the load balancer writes in its log bucket.

@@ -142,6 +142,9 @@ type ChatBastionArgs struct {
 	Image string
 	// Logs is where the server's CloudWatch agent ships its logs. Required.
 	Logs LogShipping
+	// LoadBalancerSecurityGroupID, when set, is the only source the chat port admits: users reach the chat
+	// through the load balancer (wss://), and chatCidrs is not used. Optional.
+	LoadBalancerSecurityGroupID pulumi.StringInput
 }
 
 func (a ChatBastionArgs) validate() error {
@@ -213,12 +216,26 @@ func NewChatBastion(ctx *pulumi.Context, name string, args *ChatBastionArgs, opt
 	if err != nil {
 		return nil, err
 	}
+	chatCidrs := a.ChatCidrs
+	if a.LoadBalancerSecurityGroupID != nil {
+		chatCidrs = nil
+		if _, err := vpc.NewSecurityGroupIngressRule(ctx, name+"-chat-from-alb", &vpc.SecurityGroupIngressRuleArgs{
+			SecurityGroupId:           sg.ID(),
+			IpProtocol:                pulumi.String("tcp"),
+			FromPort:                  pulumi.Int(a.ChatPort),
+			ToPort:                    pulumi.Int(a.ChatPort),
+			ReferencedSecurityGroupId: a.LoadBalancerSecurityGroupID,
+			Description:               pulumi.String("chat (WebSocket) from the load balancer"),
+		}, child); err != nil {
+			return nil, err
+		}
+	}
 	for _, r := range []struct {
 		role, what string
 		port       int
 		cidrs      []string
 	}{
-		{"chat", "chat (WebSocket)", a.ChatPort, a.ChatCidrs},
+		{"chat", "chat (WebSocket)", a.ChatPort, chatCidrs},
 		{"ssh", "SSH", 22, a.SSHCidrs},
 	} {
 		for _, cidr := range r.cidrs {

@@ -128,6 +128,9 @@ func chatEnvParameter(e chatEnv) (string, error) {
 	return base64.StdEncoding.EncodeToString([]byte(env)), nil
 }
 
+// ChatHealthCheckPath is where the chat server answers 200 while it serves (the placeholder does too).
+const ChatHealthCheckPath = "/health"
+
 // base64Pattern is what the document's env parameter accepts: Systems Manager pastes a parameter's value
 // into the script text, so it refuses anything but base64 before the script exists.
 const base64Pattern = "^[A-Za-z0-9+/]*={0,2}$"
@@ -136,7 +139,7 @@ const base64Pattern = "^[A-Za-z0-9+/]*={0,2}$"
 // script, taking the env file as the base64 parameter "env". logGroup is where its agent ships logs.
 func chatDocument(logGroup string) (string, error) {
 	script, err := setupScript(service{
-		Name: "chat", Port: "${CHAT_PORT}", HealthCheckPath: "/health", EnvBase64: "{{ env }}", LogGroup: logGroup,
+		Name: "chat", Port: "${CHAT_PORT}", HealthCheckPath: ChatHealthCheckPath, EnvBase64: "{{ env }}", LogGroup: logGroup,
 	})
 	if err != nil {
 		return "", err

@@ -15,6 +15,7 @@ import (
 
 	"github.com/football/football-infra/compute"
 	"github.com/football/football-infra/data"
+	"github.com/football/football-infra/edge"
 	"github.com/football/football-infra/monitoring"
 	"github.com/football/football-infra/network"
 )
@@ -48,6 +49,10 @@ type Config struct {
 	Images compute.ImageSettings
 	// Monitoring is football:monitoring: alarms, their notifications, the dashboard and the servers' logs.
 	Monitoring monitoring.Settings
+	// Domain is football:domain: the hosted zone and names the stack serves under, with their certificate.
+	Domain edge.DomainSettings
+	// WAF is football:waf: the web ACL in front of the load balancer.
+	WAF edge.WAFSettings
 	// Architectures are the CPU architectures of the stack's servers (chat, API and, with a NAT instance,
 	// NAT), sorted; NATArchitecture is the NAT instance's ("" without one).
 	Architectures   []string
@@ -72,6 +77,8 @@ func (c *Config) sections() []section {
 		{"data", &c.Data, func() error { return c.Data.Validate() }},
 		{"images", &c.Images, func() error { return c.Images.Validate() }},
 		{"monitoring", &c.Monitoring, func() error { return c.Monitoring.Validate() }},
+		{"domain", &c.Domain, func() error { return c.Domain.Validate() }},
+		{"waf", &c.WAF, func() error { return c.WAF.Validate() }},
 	}
 }
 
@@ -154,6 +161,7 @@ func Load(ctx *pulumi.Context, keys []string) (*Config, error) {
 	if c.Chat.AvailabilityZone == "" && len(c.Network.AvailabilityZones) > 0 {
 		c.Chat.AvailabilityZone = c.Network.AvailabilityZones[0]
 	}
+	explicitChatCidrs := len(c.Chat.ChatCidrs) > 0
 	c.Chat.Profile, c.Chat.Region = c.Environment, c.Region
 	c.Chat = c.Chat.WithDefaults()
 	c.API.Profile, c.API.Region = c.Environment, c.Region
@@ -162,6 +170,19 @@ func Load(ctx *pulumi.Context, keys []string) (*Config, error) {
 	c.Data = c.Data.WithDefaults()
 	c.Monitoring.Profile, c.Monitoring.Region = c.Environment, c.Region
 	c.Monitoring = c.Monitoring.WithDefaults()
+	c.Domain.Stack = c.Stack
+	c.Domain = c.Domain.WithDefaults()
+	c.WAF.Profile = c.Environment
+	c.WAF = c.WAF.WithDefaults()
+	c.API.ManagedCertificate = c.Domain.Enabled()
+	if decoded["domain"] && decoded["api"] && c.Domain.Enabled() && c.API.CertificateARN != "" {
+		add(fmt.Errorf("%s:domain and %s:api.certificateArn: both set; the stack issues the certificate for %s itself, "+
+			"so remove certificateArn (or football:domain to keep using a certificate issued elsewhere)", project, project, c.Domain.APIHost))
+	}
+	if decoded["domain"] && decoded["chat"] && c.Domain.Enabled() && explicitChatCidrs {
+		add(fmt.Errorf("%s:chat.chatCidrs: %v is not allowed while %s:domain is set: users reach the chat through the load balancer "+
+			"(wss://%s/), and the chat port admits only the load balancer", project, c.Chat.ChatCidrs, project, c.Domain.ChatHost))
+	}
 	for _, s := range c.sections() {
 		if decoded[s.key] {
 			add(s.validate())

@@ -11,6 +11,7 @@ import (
 
 	"github.com/football/football-infra/compute"
 	"github.com/football/football-infra/data"
+	"github.com/football/football-infra/edge"
 	"github.com/football/football-infra/monitoring"
 	"github.com/football/football-infra/network"
 )
@@ -48,7 +49,13 @@ func Deploy(ctx *pulumi.Context, keys []string) (pulumi.Map, error) {
 	apiRepo, chatRepo := cfg.repository(cfg.API.ReleaseSettings, "api"), cfg.repository(cfg.Chat.ReleaseSettings, "chat")
 	apiImage, apiErr := compute.ResolveRelease(ctx, cfg.Project+":api", cfg.API.Release, apiRepo)
 	chatImage, chatErr := compute.ResolveRelease(ctx, cfg.Project+":chat", cfg.Chat.Release, chatRepo)
-	if err := errors.Join(apiErr, chatErr); err != nil {
+	// The hosted zone, too: a zone that does not exist stops the deployment before it starts.
+	var zoneID string
+	var zoneErr error
+	if cfg.Domain.Enabled() {
+		zoneID, zoneErr = edge.LookupZone(ctx, cfg.Domain)
+	}
+	if err := errors.Join(apiErr, chatErr, zoneErr); err != nil {
 		return nil, &ConfigError{err}
 	}
 	guarded, err := guardReplacements(ctx, cfg)
@@ -79,6 +86,12 @@ func Deploy(ctx *pulumi.Context, keys []string) (pulumi.Map, error) {
 	apiSG, resolveAPISG := deferredString(ctx)
 	chatSG, resolveChatSG := deferredString(ctx)
 	apiURL, resolveAPIURL := deferredString(ctx)
+	// The edge (certificate, records, web ACL) comes before the load balancer whose listener uses its
+	// certificate, and points at that load balancer.
+	albARN, resolveALBARN := deferredString(ctx)
+	albDNS, resolveALBDNS := deferredString(ctx)
+	albZone, resolveALBZone := deferredString(ctx)
+	albSG, resolveALBSG := deferredString(ctx)
 	// Should a constructor fail after the deferred values were handed out, reject them so that nothing
 	// waits on them forever.
 	resolved := false
@@ -87,11 +100,24 @@ func Deploy(ctx *pulumi.Context, keys []string) (pulumi.Map, error) {
 			failed := pulumi.StringOutput(pulumi.All().ApplyT(func([]any) (string, error) {
 				return "", errors.New("not created: an earlier component failed")
 			}).(pulumi.StringOutput))
-			resolveAPISG(failed)
-			resolveChatSG(failed)
-			resolveAPIURL(failed)
+			for _, resolve := range []func(pulumi.StringOutput){resolveAPISG, resolveChatSG, resolveAPIURL, resolveALBARN, resolveALBDNS, resolveALBZone, resolveALBSG} {
+				resolve(failed)
+			}
 		}
 	}()
+
+	front, err := edge.NewEdge(ctx, "edge", &edge.EdgeArgs{
+		Domain: cfg.Domain, ZoneID: zoneID, WAF: cfg.WAF, Project: cfg.Project, Stack: cfg.Stack,
+		LoadBalancerARN: albARN, LoadBalancerDNSName: albDNS, LoadBalancerZoneID: albZone,
+	})
+	if err != nil {
+		return nil, err
+	}
+	// With a domain the chat server's API URL is the API's name, which its certificate matches.
+	chatAPIURL := apiURL
+	if cfg.Domain.Enabled() {
+		chatAPIURL = pulumi.String("https://" + cfg.Domain.APIHost).ToStringOutput()
+	}
 
 	var authToken pulumi.StringInput
 	if cfg.RedisAuthToken != "" {
@@ -120,12 +146,14 @@ func Deploy(ctx *pulumi.Context, keys []string) (pulumi.Map, error) {
 		RedisTLS:  db.RedisTLS,
 		// Ignored (and "") when Redis runs without TLS and AUTH.
 		RedisAuthSecretARN: db.RedisAuthSecretARN,
-		APIBaseURL:         apiURL,
+		APIBaseURL:         chatAPIURL,
 		// The provider's default tags stop at the resources Pulumi creates; launches get them here.
 		Tags:          cfg.DefaultTags,
 		OwnRepository: chatRepo,
 		Image:         chatImage,
 		Logs:          cfg.logShipping("chat"),
+		// With a domain the chat port admits only the load balancer (wss:// through the HTTPS listener).
+		LoadBalancerSecurityGroupID: map[bool]pulumi.StringInput{true: albSG, false: nil}[cfg.Domain.Enabled()],
 	})
 	if err != nil {
 		return nil, err
@@ -151,6 +179,8 @@ func Deploy(ctx *pulumi.Context, keys []string) (pulumi.Map, error) {
 		Image:                  apiImage,
 		Logs:                   cfg.logShipping("api"),
 		RollbackAlarms:         cfg.rollbackAlarms(),
+		Certificate:            map[bool]pulumi.StringInput{true: front.CertificateARN, false: nil}[cfg.Domain.Enabled()],
+		Chat:                   cfg.chatRoute(chat),
 	})
 	if err != nil {
 		return nil, err
@@ -158,6 +188,10 @@ func Deploy(ctx *pulumi.Context, keys []string) (pulumi.Map, error) {
 	resolveAPISG(api.SecurityGroupID)
 	resolveChatSG(chat.SecurityGroupID)
 	resolveAPIURL(api.URL)
+	resolveALBARN(api.LoadBalancerARN)
+	resolveALBDNS(api.LoadBalancerDNSName)
+	resolveALBZone(api.LoadBalancerZoneID)
+	resolveALBSG(api.LoadBalancerSecurityGroupID)
 	resolved = true
 
 	mon, err := monitoring.NewMonitoring(ctx, "monitoring", cfg.monitoringArgs(net, api, chat, db))
@@ -182,6 +216,10 @@ func Deploy(ctx *pulumi.Context, keys []string) (pulumi.Map, error) {
 		"albDnsName":          api.LoadBalancerDNSName,
 		"albZoneId":           api.LoadBalancerZoneID,
 		"apiUrl":              api.URL,
+		"certificateArn":      front.CertificateARN,
+		"hostedZoneId":        pulumi.String(front.ZoneID),
+		"webAclArn":           front.WebACLARN,
+		"wafLogGroup":         front.WAFLogGroup,
 		"apiTargetGroupArn":   api.TargetGroupARN,
 		"apiAsgName":          api.AutoScalingGroupName,
 		"apiSecurityGroupId":  api.SecurityGroupID,
@@ -215,10 +253,25 @@ func Deploy(ctx *pulumi.Context, keys []string) (pulumi.Map, error) {
 
 		guardOutput: guarded,
 	}
+	if cfg.Domain.Enabled() {
+		outputs["apiUrl"] = pulumi.String("https://" + cfg.Domain.APIHost)
+		outputs["chatUrl"] = pulumi.String("wss://" + cfg.Domain.ChatHost + "/")
+	}
 	for k, v := range outputs {
 		ctx.Export(k, v)
 	}
 	return outputs, nil
+}
+
+// chatRoute is the chat server behind the load balancer, with a domain (nil without one).
+func (c *Config) chatRoute(chat *compute.ChatBastion) *compute.ChatRoute {
+	if !c.Domain.Enabled() {
+		return nil
+	}
+	return &compute.ChatRoute{
+		Host: c.Domain.ChatHost, InstanceID: chat.InstanceID, Port: c.Chat.ChatPort,
+		HealthCheckPath: compute.ChatHealthCheckPath, SecurityGroupID: chat.SecurityGroupID,
+	}
 }
 
 // logShipping is where a service's servers send their logs: /<project>/<stack>/<service>.

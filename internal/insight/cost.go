@@ -30,6 +30,10 @@ type PriceBook struct {
 		FlowLogGBPerMonthNote   string  `json:"flowLogGBPerMonthNote"`
 		ECRGBPerRepository      float64 `json:"ecrGBPerRepository"`
 		ECRGBPerRepositoryNote  string  `json:"ecrGBPerRepositoryNote"`
+		WAFRequestsMillions     float64 `json:"wafRequestsMillions"`
+		WAFRequestsMillionsNote string  `json:"wafRequestsMillionsNote"`
+		WAFLogGBPerMonth        float64 `json:"wafLogGBPerMonth"`
+		WAFLogGBPerMonthNote    string  `json:"wafLogGBPerMonthNote"`
 		ServerLogGBPerGroup     float64 `json:"serverLogGBPerGroup"`
 		ServerLogGBPerGroupNote string  `json:"serverLogGBPerGroupNote"`
 	} `json:"assumptions"`
@@ -305,7 +309,22 @@ func EstimateCost(p *Plan, book *PriceBook) *Estimate {
 		case typeRepository:
 			gb := book.Assumptions.ECRGBPerRepository
 			monthly(tier, r.Name, fmt.Sprintf("ECR image storage (%g GB assumed)", gb), "ecr.storage", gb, "")
+		case typeWebACL:
+			rules, _ := r.Input("rules")
+			n := 0
+			if rules.IsArray() {
+				n = len(rules.ArrayValue())
+			}
+			monthly(tier, r.Name, "WAF web ACL", "waf.web-acl", 1, "")
+			monthly(tier, r.Name, fmt.Sprintf("WAF rules (%d; a managed group is one)", n), "waf.rule", float64(n), "")
+			reqs := book.Assumptions.WAFRequestsMillions
+			monthly(tier, r.Name, fmt.Sprintf("WAF requests inspected (%g million assumed)", reqs), "waf.requests", reqs, "")
 		case typeLogGroup:
+			if strings.HasPrefix(r.Str("name"), "aws-waf-logs-") {
+				gb := book.Assumptions.WAFLogGBPerMonth
+				monthly(tier, r.Name, fmt.Sprintf("WAF logs ingested (%g GB/month assumed)", gb), "logs.ingestion", gb, "")
+				continue
+			}
 			if tier != TierCompute {
 				continue // the flow-log group is priced with its flow log
 			}
@@ -338,6 +357,8 @@ func EstimateCost(p *Plan, book *PriceBook) *Estimate {
 		"Flow logs: " + book.Assumptions.FlowLogGBPerMonthNote + ".",
 		"ECR: " + book.Assumptions.ECRGBPerRepositoryNote + ".",
 		"Server logs: " + book.Assumptions.ServerLogGBPerGroupNote + ".",
+		"WAF (where on): " + book.Assumptions.WAFRequestsMillionsNote + "; " + book.Assumptions.WAFLogGBPerMonthNote + ".",
+		"Domain (where set): the hosted zone ($0.50 a month) is the team's, not the stack's; Route 53 answers alias queries for the load balancer's names at no charge, and ACM's public certificate is free.",
 		"Not included: data transfer, NAT gateway data processing, CloudWatch Logs storage, S3 access-log storage, " +
 			"RDS backup storage beyond the free allowance, the Secrets Manager secret of an RDS-managed password, " +
 			"SNS notifications (e-mail and HTTPS deliveries of a few alarms a month are within SNS's free tier), " +

@@ -240,6 +240,17 @@ func secureFixture(t topology) *fixture {
 	}, nil)
 	f.add(compAPI, typeLifecyclePolicy, "api-repo-lifecycle", "football/prod/api", map[string]any{
 		"repository": "football/prod/api", "policy": `{"rules":[]}`}, nil)
+
+	// The web ACL in front of the load balancer, associated and logged.
+	const compEdge = "football:edge:Edge"
+	visible := map[string]any{"cloudwatchMetricsEnabled": true, "sampledRequestsEnabled": true, "metricName": "m"}
+	f.add(compEdge, typeWebACL, "edge-waf", "acl-1", map[string]any{
+		"scope": "REGIONAL", "visibilityConfig": visible,
+		"rules": []any{map[string]any{"name": "rate-per-ip", "priority": 1, "visibilityConfig": visible}},
+	}, map[string]any{"arn": "arn:acl"})
+	f.add(compEdge, typeWebACLAssociation, "edge-waf-alb", "assoc-1", map[string]any{"resourceArn": "arn:alb", "webAclArn": "arn:acl"}, nil)
+	f.add(compEdge, typeWebACLLogging, "edge-waf-logging", "log-1", map[string]any{
+		"resourceArn": "arn:acl", "logDestinationConfigs": []any{"arn:logs:aws-waf-logs-x"}}, nil)
 	return f
 }
 
@@ -279,5 +290,7 @@ func insecureFixture() *fixture {
 		"automaticFailoverEnabled": false, "atRestEncryptionEnabled": false, "transitEncryptionEnabled": false,
 		"subnetGroupName": "default"}, nil)
 	f.add("", typeRepository, "bad-repo", "bad", map[string]any{"name": "bad"}, nil)
+	f.add("", typeWebACL, "bad-waf", "acl-bad", map[string]any{"scope": "REGIONAL",
+		"visibilityConfig": map[string]any{"cloudwatchMetricsEnabled": false}}, map[string]any{"arn": "arn:acl-bad"})
 	return f
 }

@@ -70,7 +70,7 @@ const (
 // wherever it applies; anything else that fails makes `-format guardrails` exit 1.
 var Exceptions = []Exception{
 	{Control: "EC2.9", Profile: "*", Subject: chatBastionType,
-		Reason: "users connect to the chat server directly, on its Elastic IP; it is the only public host by design (compute/chatbastion.go)"},
+		Reason: "the chat server is the seed's bastion: the one public host, on an Elastic IP, for its own egress and for SSH where football:chat.sshCidrs lists addresses; without football:domain users also reach the chat on it directly, with a domain only through the load balancer (compute/chatbastion.go)"},
 	{Control: "EC2.9", Profile: ProfileDev, Subject: SubjectNATInstance,
 		Reason: "a NAT instance needs a public address to forward the private subnets' traffic; dev only: prod refuses a NAT instance and uses NAT gateways"},
 	{Control: "SSM.1", Profile: ProfileDev, Subject: SubjectNATInstance,
@@ -87,6 +87,8 @@ var Exceptions = []Exception{
 		Reason: "flow logs are off by default in dev to save CloudWatch Logs ingestion; prod's config check requires them (football:network.flowLogs.enabled)"},
 	{Control: "ELB.1", Profile: ProfileDev,
 		Reason: "dev may serve plain HTTP without a certificate; prod requires football:api.certificateArn (or an explicit allowHttpOnly)"},
+	{Control: "ELB.16", Profile: ProfileDev,
+		Reason: "the web ACL is off by default in dev to save its $5 a month plus $1 per rule (football:waf.enabled); on by default in prod"},
 	{Control: "ELB.5", Profile: ProfileDev,
 		Reason: "access logs are off by default in dev (football:api.accessLogs.enabled); on by default in prod"},
 	{Control: "ELB.6", Profile: ProfileDev,
@@ -131,6 +133,7 @@ var Controls = []Control{
 	{"ELB.5", "Application and Classic Load Balancers logging should be enabled", checkELB_5},
 	{"ELB.6", "Application, Gateway, and Network Load Balancers should have deletion protection enabled", checkELB_6},
 	{"ELB.12", "Application Load Balancer should be configured with defensive or strictest desync mitigation mode", checkELB_12},
+	{"ELB.16", "Application Load Balancers should be associated with an AWS WAF web ACL", checkELB_16},
 	{"ELB.17", "Application and Network Load Balancers with listeners should use recommended security policies", checkELB_17},
 	{"RDS.2", "RDS DB instances should prohibit public access", checkRDS_2},
 	{"RDS.3", "RDS DB instances should have encryption at-rest enabled", checkRDS_3},
@@ -149,6 +152,9 @@ var Controls = []Control{
 	{"ECR.1", "ECR private repositories should have image scanning configured", checkECR_1},
 	{"ECR.2", "ECR private repositories should have tag immutability configured", checkECR_2},
 	{"ECR.3", "ECR repositories should have at least one lifecycle policy configured", checkECR_3},
+	{"WAF.10", "AWS WAF web ACLs should have at least one rule or rule group", checkWAF_10},
+	{"WAF.11", "AWS WAF web ACL logging should be enabled", checkWAF_11},
+	{"WAF.12", "AWS WAF rules should have CloudWatch metrics enabled", checkWAF_12},
 	{"AutoScaling.1", "Auto Scaling groups associated with a load balancer should use ELB health checks", checkAutoScaling_1},
 	{"AutoScaling.2", "Amazon EC2 Auto Scaling group should cover multiple Availability Zones", checkAutoScaling_2},
 	{"AutoScaling.3", "Auto Scaling group launch configurations should configure EC2 instances to require IMDSv2", checkAutoScaling_3},
@@ -782,6 +788,8 @@ func subjectOf(id string) string {
 		return "RDS instance"
 	case strings.HasPrefix(id, "ElastiCache."):
 		return "ElastiCache replication group"
+	case strings.HasPrefix(id, "WAF."):
+		return "WAF web ACL"
 	case strings.HasPrefix(id, "ECR."):
 		return "ECR repository the stack owns"
 	case id == "AutoScaling.1":
@@ -794,6 +802,67 @@ func subjectOf(id string) string {
 		return "VPC"
 	}
 	return "EC2 instance or Auto Scaling group"
+}
+
+const (
+	typeWebACL            = "aws:wafv2/webAcl:WebAcl"
+	typeWebACLAssociation = "aws:wafv2/webAclAssociation:WebAclAssociation"
+	typeWebACLLogging     = "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"
+)
+
+func checkELB_16(p *Plan) []Finding {
+	return each(p, typeLoadBalancer, func(r *mock.Resource) Finding {
+		arn := outputStr(r, "arn")
+		for _, a := range p.ofType(typeWebACLAssociation) {
+			if a.Str("resourceArn") == arn {
+				return find(r, true, "web ACL association %s", a.Name)
+			}
+		}
+		return find(r, false, "no web ACL is associated with %s", arn)
+	})
+}
+
+func checkWAF_10(p *Plan) []Finding {
+	return each(p, typeWebACL, func(r *mock.Resource) Finding {
+		rules, _ := r.Input("rules")
+		n := 0
+		if rules.IsArray() {
+			n = len(rules.ArrayValue())
+		}
+		return find(r, n > 0, "%d rule(s)", n)
+	})
+}
+
+func checkWAF_11(p *Plan) []Finding {
+	return each(p, typeWebACL, func(r *mock.Resource) Finding {
+		arn := outputStr(r, "arn")
+		for _, l := range p.ofType(typeWebACLLogging) {
+			if l.Str("resourceArn") == arn && len(l.Strs("logDestinationConfigs")) > 0 {
+				return find(r, true, "logging configuration %s to %v", l.Name, l.Strs("logDestinationConfigs"))
+			}
+		}
+		return find(r, false, "no logging configuration names %s", arn)
+	})
+}
+
+func checkWAF_12(p *Plan) []Finding {
+	return each(p, typeWebACL, func(r *mock.Resource) Finding {
+		var off []string
+		if on, _ := r.Bool("visibilityConfig.cloudwatchMetricsEnabled"); !on {
+			off = append(off, "the web ACL")
+		}
+		rules, _ := r.Input("rules")
+		if rules.IsArray() {
+			for _, rule := range rules.ArrayValue() {
+				name, _ := mock.Lookup(rule, "name")
+				on, _ := mock.Lookup(rule, "visibilityConfig.cloudwatchMetricsEnabled")
+				if !on.IsBool() || !on.BoolValue() {
+					off = append(off, name.StringValue())
+				}
+			}
+		}
+		return find(r, len(off) == 0, "CloudWatch metrics off for %v", off)
+	})
 }
 
 const (

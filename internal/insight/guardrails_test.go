@@ -58,7 +58,7 @@ func TestControlsNotApplicableOnEmptyPlan(t *testing.T) {
 	var out bytes.Buffer
 	require.NoError(t, rep.WriteText(&out))
 	assert.Contains(t, out.String(), "RDS.2          not applicable  -         no RDS instance in the plan")
-	assert.Contains(t, out.String(), "0 pass, 0 fail, 0 exception, 34 not applicable")
+	assert.Contains(t, out.String(), "0 pass, 0 fail, 0 exception, 38 not applicable")
 }
 
 // TestSingleRuleBreaks breaks one input of the secure plan per case and expects exactly that control to
@@ -109,6 +109,12 @@ func TestSingleRuleBreaks(t *testing.T) {
 		}, nil},
 		{"ECR.2", func(f *fixture) { set(f.find("api-repo"), "imageTagMutability", "MUTABLE") }, nil},
 		{"ECR.3", func(f *fixture) { set(f.find("api-repo-lifecycle"), "repository", "football/prod/other") }, nil},
+		{"ELB.16", func(f *fixture) { set(f.find("edge-waf-alb"), "resourceArn", "arn:other") }, nil},
+		{"WAF.10", func(f *fixture) { set(f.find("edge-waf"), "rules", []any{}) }, nil},
+		{"WAF.11", func(f *fixture) { set(f.find("edge-waf-logging"), "resourceArn", "arn:other") }, nil},
+		{"WAF.12", func(f *fixture) {
+			set(f.find("edge-waf"), "rules", []any{map[string]any{"name": "r", "visibilityConfig": map[string]any{"cloudwatchMetricsEnabled": false}}})
+		}, nil},
 		{"AutoScaling.1", func(f *fixture) { set(f.find("api-asg"), "healthCheckType", "EC2") }, nil},
 		{"AutoScaling.2", func(f *fixture) { set(f.find("api-asg"), "vpcZoneIdentifiers", []any{"priv-a"}) }, nil},
 		{"AutoScaling.3", func(f *fixture) { set(f.find("api-lt"), "metadataOptions", map[string]any{"httpTokens": "optional"}) },
@@ -198,7 +204,7 @@ func TestReportTextNamesFailures(t *testing.T) {
 	assert.Contains(t, text, "FSBP guardrails for stack bad (profile prod, ap-northeast-2)")
 	assert.Contains(t, text, "FAIL RDS.25 (RDS database instances should use a custom administrator username): bad-db: username is \"admin\"")
 	assert.Contains(t, text, "FAIL EC2.19 (Security groups should not allow unrestricted access to ports with high risk): bad-sg: tcp 22 from 0.0.0.0/0: opens high-risk port(s) 22")
-	assert.Contains(t, text, "0 pass, 34 fail, 0 exception, 0 not applicable")
+	assert.Contains(t, text, "0 pass, 38 fail, 0 exception, 0 not applicable")
 	assert.Equal(t, countFailFindings(rep), strings.Count(text, "\nFAIL "), "one FAIL line per failing finding")
 }
 

@@ -141,17 +141,19 @@ const (
 	TierOther   = "other"
 	// TierMonitoring is the stack's alarm topic and dashboard; alarms belong to the tier they watch.
 	TierMonitoring = "monitoring"
+	// TierEdge is the domain, certificate and web ACL.
+	TierEdge = "edge"
 )
 
 // tierOf is the module of r's component (football:<module>:<Type>).
 // tiers orders the tiers in reports.
-var tiers = []string{TierNetwork, TierCompute, TierData, TierMonitoring, TierOther}
+var tiers = []string{TierNetwork, TierCompute, TierData, TierEdge, TierMonitoring, TierOther}
 
 func tierOf(r *mock.Resource) string {
 	parts := strings.Split(component(r), ":")
 	if len(parts) == 3 {
 		switch parts[1] {
-		case TierNetwork, TierCompute, TierData, TierMonitoring:
+		case TierNetwork, TierCompute, TierData, TierMonitoring, TierEdge:
 			return parts[1]
 		}
 	}

@@ -108,6 +108,35 @@ func (m *Mocks) answer(r *Resource) (string, resource.PropertyMap, error) {
 		set("name", name)
 		set("arn", m.arn("logs", "log-group:"+name))
 		return name, outs, nil
+	case "aws:acm/certificate:Certificate":
+		id := uuid(r.URN)
+		arn := m.arn("acm", "certificate/"+id)
+		set("arn", arn)
+		set("status", "PENDING_VALIDATION")
+		// One CNAME per name, as ACM gives them: _<hash>.<name>. -> _<hash>.<hash>.acm-validations.aws.
+		var options []resource.PropertyValue
+		for _, name := range append([]string{r.Str("domainName")}, r.Strs("subjectAlternativeNames")...) {
+			options = append(options, resource.NewProperty(resource.PropertyMap{
+				"domainName":          resource.NewProperty(name),
+				"resourceRecordName":  resource.NewProperty("_" + hashHex(32, arn, name) + "." + name + "."),
+				"resourceRecordType":  resource.NewProperty("CNAME"),
+				"resourceRecordValue": resource.NewProperty("_" + hashHex(32, name) + "." + hashHex(10, arn) + ".acm-validations.aws."),
+			}))
+		}
+		outs["domainValidationOptions"] = resource.NewProperty(options)
+		return arn, outs, nil
+	case "aws:acm/certificateValidation:CertificateValidation":
+		set("certificateArn", r.Str("certificateArn"))
+		return r.Str("certificateArn"), outs, nil
+	case "aws:route53/record:Record":
+		name := strings.TrimSuffix(r.Str("name"), ".")
+		set("fqdn", name)
+		return r.Str("zoneId") + "_" + name + "_" + r.Str("type"), outs, nil
+	case "aws:wafv2/webAcl:WebAcl":
+		id := uuid(r.URN)
+		set("arn", m.arn("wafv2", "regional/webacl/"+r.Str("name")+"/"+id))
+		set("capacity", 1400)
+		return id, outs, nil
 	case "aws:kms/key:Key":
 		id := uuid(r.URN)
 		set("keyId", id)

@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -72,6 +73,7 @@ type Mocks struct {
 	addingAZs []string
 	// images are the ECR repositories' contents (see Options.Images).
 	images map[string][]string
+	zones  []string
 }
 
 // subnet is one subnet a mocked awsx VPC holds.
@@ -106,6 +108,8 @@ type Options struct {
 	// (sha256:...). ECR lookups find exactly these; a repository not listed does not exist, except the
 	// repositories the program itself creates, which start empty.
 	Images map[string][]string
+	// HostedZones are the account's public Route 53 hosted zones, by name; lookups of any other fail.
+	HostedZones []string
 }
 
 // Run runs fn under the mock engine with the given config and returns the recording. The error is the
@@ -121,6 +125,7 @@ func Run(opts Options, fn pulumi.RunFunc) (*Mocks, error) {
 	m.previous = resource.NewPropertyMapFromMap(opts.Previous)
 	m.addingAZs = opts.AddingAZs
 	m.images = opts.Images
+	m.zones = opts.HostedZones
 	withConfig := func(info *pulumi.RunInfo) {
 		info.Config = opts.Config
 		info.ConfigSecretKeys = opts.SecretKeys
@@ -193,6 +198,16 @@ func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 			"subnetId":     subnet,
 			"ownerId":      resource.NewProperty(Account),
 			"arn":          resource.NewProperty(m.arn("ec2", "route-table/"+id)),
+		}, nil
+	case "aws:route53/getZone:getZone":
+		name := strings.TrimSuffix(args.Args["name"].StringValue(), ".")
+		if !slices.Contains(m.zones, name) {
+			return nil, fmt.Errorf("no matching Route 53 Hosted Zone found: %s", name)
+		}
+		id := "Z" + strings.ToUpper(hashHex(20, name))
+		return resource.PropertyMap{
+			"id": resource.NewProperty(id), "zoneId": resource.NewProperty(id), "name": resource.NewProperty(name + "."),
+			"privateZone": resource.NewProperty(false), "arn": resource.NewProperty("arn:aws:route53:::hostedzone/" + id),
 		}, nil
 	case "aws:ec2/getNatGateway:getNatGateway":
 		// awsx makes one gateway in each public subnet it puts one in; the mock answers for any subnet.

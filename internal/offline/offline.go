@@ -48,7 +48,7 @@ func Plan(dir, name string) (*Result, error) {
 func PlanStack(st *stackfile.Stack) (*Result, error) {
 	outputs := map[string]any{}
 	m, err := mock.Run(mock.Options{Project: st.Project, Stack: st.Name, Config: st.Config, SecretKeys: st.SecretKeys,
-		Images: Registry(st)},
+		Images: Registry(st), HostedZones: hostedZones(st)},
 		func(ctx *pulumi.Context) error {
 			outs, err := stack.Deploy(ctx, st.Keys())
 			if err != nil {
@@ -77,6 +77,17 @@ func PlanStack(st *stackfile.Stack) (*Result, error) {
 		Stack: st, Region: m.Region, Resources: ordered(m.All()), Outputs: outputs,
 		StackURN: fmt.Sprintf("urn:pulumi:%s::%s::pulumi:pulumi:Stack::%s-%s", st.Name, st.Project, st.Project, st.Name),
 	}, nil
+}
+
+// hostedZones is what an offline plan assumes Route 53 holds: the zone football:domain names.
+func hostedZones(st *stackfile.Stack) []string {
+	var d struct {
+		Zone string `json:"zone"`
+	}
+	if raw, ok := st.Config[st.Project+":domain"]; ok && json.Unmarshal([]byte(raw), &d) == nil && d.Zone != "" {
+		return []string{strings.TrimSuffix(strings.ToLower(d.Zone), ".")}
+	}
+	return nil
 }
 
 // Registry is what an offline plan assumes ECR holds: each service's configured release in the repository
