@@ -202,7 +202,9 @@ func (e *Edge) webACL(ctx *pulumi.Context, name string, a EdgeArgs) error {
 	for g := range ManagedGroups {
 		groupNames = append(groupNames, g)
 	}
-	sort.Slice(groupNames, func(i, j int) bool { return ManagedGroups[groupNames[i]].Priority < ManagedGroups[groupNames[j]].Priority })
+	sort.Slice(groupNames, func(i, j int) bool {
+		return ManagedGroups[groupNames[i]].Priority < ManagedGroups[groupNames[j]].Priority
+	})
 
 	rateAction := &wafv2.WebAclRuleActionArgs{Block: &wafv2.WebAclRuleActionBlockArgs{}}
 	if a.WAF.Mode == Count {
