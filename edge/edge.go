@@ -78,6 +78,8 @@ type Edge struct {
 	WebACLARN pulumi.StringOutput
 	// WAFLogGroup is the WAF's log group ("" when off).
 	WAFLogGroup pulumi.StringOutput
+	// WebACLMetricName names the web ACL in CloudWatch's AWS/WAFV2 metrics ("" when off).
+	WebACLMetricName pulumi.StringOutput
 }
 
 // NewEdge checks args, then registers the certificate, its validation, the alias records and the web
@@ -105,6 +107,7 @@ func NewEdge(ctx *pulumi.Context, name string, args *EdgeArgs, opts ...pulumi.Re
 	}
 	e.WebACLARN = pulumi.String("").ToStringOutput()
 	e.WAFLogGroup = pulumi.String("").ToStringOutput()
+	e.WebACLMetricName = pulumi.String("").ToStringOutput()
 	if *a.WAF.Enabled {
 		if err := e.webACL(ctx, name, a); err != nil {
 			return nil, err
@@ -312,5 +315,6 @@ func (e *Edge) webACL(ctx *pulumi.Context, name string, a EdgeArgs) error {
 	}
 	e.WebACLARN = acl.Arn
 	e.WAFLogGroup = group.Name
+	e.WebACLMetricName = acl.VisibilityConfig.MetricName()
 	return nil
 }

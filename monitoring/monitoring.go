@@ -90,6 +90,14 @@ type CacheWatch struct {
 	Replicas bool
 }
 
+// WAFWatch is the web ACL in front of the load balancer.
+type WAFWatch struct {
+	// Component is the Edge; the alarm is registered under it.
+	Component pulumi.Resource
+	// WebACL is the web ACL's metric name (its visibility config), CloudWatch's WebACL dimension.
+	WebACL pulumi.StringInput
+}
+
 // MonitoringArgs configures NewMonitoring. Settings come from stack config; the rest is wiring.
 type MonitoringArgs struct {
 	Settings
@@ -102,6 +110,8 @@ type MonitoringArgs struct {
 	NATGateways []NATGatewayWatch
 	Database    *DatabaseWatch
 	Cache       *CacheWatch
+	// WAF is the web ACL, when the stack has one.
+	WAF *WAFWatch
 }
 
 var namePart = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
@@ -189,7 +199,11 @@ func (a MonitoringArgs) catalogue() []alarm {
 		out = append(out, natGatewayAlarms(g)...)
 	}
 	out = append(out, databaseAlarms(*a.Database, a.Thresholds)...)
-	return append(out, cacheAlarms(*a.Cache, a.Thresholds)...)
+	out = append(out, cacheAlarms(*a.Cache, a.Thresholds)...)
+	if a.WAF != nil {
+		out = append(out, wafAlarm(*a.WAF, a.Region, a.Thresholds))
+	}
+	return out
 }
 
 // topic registers the alarm topic, encrypted with a customer managed key: CloudWatch cannot publish to a

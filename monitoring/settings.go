@@ -80,6 +80,10 @@ type Thresholds struct {
 	CacheEvictionsPerMinute float64 `json:"cacheEvictionsPerMinute,omitempty"`
 	// CacheReplicationLagSeconds: a replica's lag behind the primary. Optional; default 10; allowed 1..3600.
 	CacheReplicationLagSeconds float64 `json:"cacheReplicationLagSeconds,omitempty"`
+	// WAFBlockedPerMinute: requests the web ACL blocks a minute, sustained for 5 minutes (the internet's
+	// background of scanners is blocked all day; a spike means an attack or a rule hitting real users).
+	// Optional; default 100; allowed 1..1000000.
+	WAFBlockedPerMinute float64 `json:"wafBlockedPerMinute,omitempty"`
 }
 
 // WithDefaults returns s with every unset field filled for its profile.
@@ -105,7 +109,7 @@ func (s Settings) WithDefaults() Settings {
 		{&t.ELB5xxPerMinute, 10}, {&t.Target5xxPercent, 5}, {&t.LatencyP99Seconds, 2}, {&t.DiskUsedPercent, 85},
 		{&t.DBCPUPercent, 90}, {&t.DBConnectionsPercent, 80}, {&t.DBFreeStoragePercent, 10}, {&t.DBFreeMemoryPercent, 10},
 		{&t.CacheCPUPercent, 90}, {&t.CacheMemoryPercent, 90}, {&t.CacheConnections, 1000},
-		{&t.CacheEvictionsPerMinute, 100}, {&t.CacheReplicationLagSeconds, 10},
+		{&t.CacheEvictionsPerMinute, 100}, {&t.CacheReplicationLagSeconds, 10}, {&t.WAFBlockedPerMinute, 100},
 	} {
 		if *d.v == 0 {
 			*d.v = d.def
@@ -178,6 +182,7 @@ func (s Settings) Validate() error {
 		{"cacheCpuPercent", t.CacheCPUPercent, 10, 100}, {"cacheMemoryPercent", t.CacheMemoryPercent, 10, 100},
 		{"cacheConnections", t.CacheConnections, 1, 65000}, {"cacheEvictionsPerMinute", t.CacheEvictionsPerMinute, 1, 1000000},
 		{"cacheReplicationLagSeconds", t.CacheReplicationLagSeconds, 1, 3600},
+		{"wafBlockedPerMinute", t.WAFBlockedPerMinute, 1, 1000000},
 	} {
 		if r.v < r.lo || r.v > r.h {
 			fail("thresholds."+r.path, r.v, fmt.Sprintf("allowed %g..%g", r.lo, r.h))

@@ -72,6 +72,7 @@ func TestAlarmsWatchTheStacksOwnResources(t *testing.T) {
 	db := m.One(t, "aws:rds/instance:Instance")
 	rg := m.One(t, "aws:elasticache/replicationGroup:ReplicationGroup")
 	topic := m.One(t, "aws:sns/topic:Topic")
+	acl := m.One(t, "aws:wafv2/webAcl:WebAcl")
 	var chat *mock.Resource
 	for _, i := range m.ByType("aws:ec2/instance:Instance") {
 		if i.Name == "chat-server" {
@@ -97,6 +98,9 @@ func TestAlarmsWatchTheStacksOwnResources(t *testing.T) {
 		"CacheClusterId":       memberIDs,
 		"path":                 {"/"},
 		"fstype":               {monitoring.RootFSType},
+		"WebACL":               {output(t, acl, "visibilityConfig.metricName")},
+		"Rule":                 {"ALL"},
+		"Region":               {"ap-northeast-2"},
 	}
 	seen := map[string]bool{}
 	gateways := map[string]bool{}
@@ -120,7 +124,7 @@ func TestAlarmsWatchTheStacksOwnResources(t *testing.T) {
 		assert.Equal(t, []string{topicARN}, a.Strs("okActions"), "%s says when it is over", a.Name)
 		assert.NotEmpty(t, a.Str("treatMissingData"), a.Name)
 	}
-	for _, k := range []string{"LoadBalancer", "TargetGroup", "AutoScalingGroupName", "InstanceId", "DBInstanceIdentifier", "CacheClusterId", "NatGatewayId"} {
+	for _, k := range []string{"LoadBalancer", "TargetGroup", "AutoScalingGroupName", "InstanceId", "DBInstanceIdentifier", "CacheClusterId", "NatGatewayId", "WebACL"} {
 		assert.True(t, seen[k], "no alarm watches %s", k)
 	}
 	assert.Len(t, gateways, 2, "one set of alarms per NAT gateway (perAz, 2 AZs)")
@@ -159,6 +163,8 @@ func TestAlarmsWatchTheStacksOwnResources(t *testing.T) {
 			assert.Equal(t, "football:data:DataTier", parent.Type, a.Name)
 		case strings.HasPrefix(a.Name, "net-"):
 			assert.Equal(t, "football:network:Network", parent.Type, a.Name)
+		case strings.HasPrefix(a.Name, "edge-"):
+			assert.Equal(t, "football:edge:Edge", parent.Type, a.Name)
 		default:
 			t.Errorf("%s: no component", a.Name)
 		}

@@ -194,7 +194,7 @@ func Deploy(ctx *pulumi.Context, keys []string) (pulumi.Map, error) {
 	resolveALBSG(api.LoadBalancerSecurityGroupID)
 	resolved = true
 
-	mon, err := monitoring.NewMonitoring(ctx, "monitoring", cfg.monitoringArgs(net, api, chat, db))
+	mon, err := monitoring.NewMonitoring(ctx, "monitoring", cfg.monitoringArgs(net, api, chat, db, front))
 	if err != nil {
 		return nil, err
 	}
@@ -296,7 +296,7 @@ func (c *Config) rollbackAlarms() []string {
 
 // monitoringArgs wires what the alarms and the dashboard watch: each component and the values CloudWatch
 // names its resources by.
-func (c *Config) monitoringArgs(net *network.Network, api *compute.ApiTier, chat *compute.ChatBastion, db *data.DataTier) *monitoring.MonitoringArgs {
+func (c *Config) monitoringArgs(net *network.Network, api *compute.ApiTier, chat *compute.ChatBastion, db *data.DataTier, front *edge.Edge) *monitoring.MonitoringArgs {
 	a := &monitoring.MonitoringArgs{
 		Settings: c.Monitoring,
 		Project:  c.Project,
@@ -317,6 +317,9 @@ func (c *Config) monitoringArgs(net *network.Network, api *compute.ApiTier, chat
 	}
 	for _, g := range net.NATGateways {
 		a.NATGateways = append(a.NATGateways, monitoring.NATGatewayWatch{Component: net, AZ: g.AvailabilityZone, ID: g.ID})
+	}
+	if *c.WAF.Enabled {
+		a.WAF = &monitoring.WAFWatch{Component: front, WebACL: front.WebACLMetricName}
 	}
 	return a
 }
