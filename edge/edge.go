@@ -29,10 +29,6 @@ func LookupZone(ctx *pulumi.Context, s DomainSettings) (string, error) {
 		return "", fmt.Errorf("%s.zone: %q is not allowed; no public Route 53 hosted zone of that name is visible to this account "+
 			"(create it first, or check the spelling): %v", domainKey, s.Zone, err)
 	}
-	if zone.ZoneId == "" {
-		return "", fmt.Errorf("%s.zone: %q is not allowed; Route 53 answered the lookup of that zone without a zone ID "+
-			"(create the public hosted zone first, or check the spelling)", domainKey, s.Zone)
-	}
 	return zone.ZoneId, nil
 }
 

@@ -174,9 +174,9 @@ func natGatewayAlarms(w NATGatewayWatch) []alarm {
 // wafAlarm watches the requests the web ACL blocks, all rules together (Rule "ALL"). AWS publishes no
 // recommended threshold for WAF; the default is ours (see Thresholds.WAFBlockedPerMinute).
 func wafAlarm(w WAFWatch, region string, t Thresholds) alarm {
+	all := pulumi.StringMap{"WebACL": w.WebACL, "Rule": pulumi.String("ALL"), "Region": pulumi.String(region)}
 	return alarm{role: "edge-waf-blocked", parent: w.Component, namespace: "AWS/WAFV2", metric: "BlockedRequests", stat: "Sum",
-		dimensions: pulumi.StringMap{"WebACL": w.WebACL, "Rule": pulumi.String("ALL"), "Region": pulumi.String(region)},
-		period:     60, evaluate: 5, datapoints: 5, comparison: above, threshold: t.WAFBlockedPerMinute, missing: notBreaching,
+		dimensions: all, period: 60, evaluate: 5, datapoints: 5, comparison: above, threshold: t.WAFBlockedPerMinute, missing: notBreaching,
 		description: fmt.Sprintf("The web ACL blocks more than %g requests a minute for 5 minutes: an attack, or a rule stopping "+
 			"real users (read the WAF log group; football:monitoring.thresholds.wafBlockedPerMinute tunes it, our default).", t.WAFBlockedPerMinute)}
 }

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -185,7 +186,7 @@ func (s Settings) Validate() error {
 		{"wafBlockedPerMinute", t.WAFBlockedPerMinute, 1, 1000000},
 	} {
 		if r.v < r.lo || r.v > r.h {
-			fail("thresholds."+r.path, r.v, fmt.Sprintf("allowed %g..%g", r.lo, r.h))
+			fail("thresholds."+r.path, r.v, "allowed "+strconv.FormatFloat(r.lo, 'f', -1, 64)+".."+strconv.FormatFloat(r.h, 'f', -1, 64))
 		}
 	}
 	return errors.Join(errs...)

@@ -234,7 +234,7 @@ func TestBadMonitoringConfigNamesTheKey(t *testing.T) {
 	t.Parallel()
 	cfg := baseConfig("prod")
 	cfg["football:monitoring"] = `{"alarms":"most","email":["not-an-address","a@example.com","A@example.com"],` +
-		`"webhook":"http://hooks.example.com/x","logRetentionDays":10,"thresholds":{"diskUsedPercent":100,"latencyP99Seconds":0.001}}`
+		`"webhook":"http://hooks.example.com/x","logRetentionDays":10,"thresholds":{"diskUsedPercent":100,"latencyP99Seconds":0.001,"wafBlockedPerMinute":-5}}`
 	m, err := deploy(t, "prod", cfg)
 	require.Error(t, err)
 	var cfgErr *ConfigError
@@ -247,6 +247,7 @@ func TestBadMonitoringConfigNamesTheKey(t *testing.T) {
 		`football:monitoring.logRetentionDays: 10 is not allowed`,
 		`football:monitoring.thresholds.diskUsedPercent: 100 is not allowed; allowed 50..99`,
 		`football:monitoring.thresholds.latencyP99Seconds: 0.001 is not allowed; allowed 0.01..60`,
+		`football:monitoring.thresholds.wafBlockedPerMinute: -5 is not allowed; allowed 1..1000000`,
 	} {
 		assert.ErrorContains(t, err, want)
 	}
