@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Measures the README's day-2 table with the real Pulumi engine harness (shared/realengine).
+"""Measures the day-2 table of docs/operations.md with the real Pulumi engine harness (shared/realengine).
 
 For each routine operation: from the state a plain `up` of the committed stack left, preview the edited
 stack, apply it, and preview again expecting no changes; then restore the state for the next operation.

@@ -4,15 +4,15 @@
 //
 // Four formats explain the plan (internal/insight): -format mermaid draws the architecture, -format cost
 // prices it per month (prices in internal/insight/prices.json), -format guardrails evaluates the AWS FSBP
-// controls on the planned inputs, -format alarms lists every alarm (the on-call surface). -update-readme
-// plans every stack and rewrites the README's generated sections (diagrams, cost, guardrails, alarms);
-// `go generate ./...` runs it too.
+// controls on the planned inputs, -format alarms lists every alarm (the on-call surface). -update-docs
+// plans every stack and rewrites its generated page, docs/stacks/<stack>.md (diagram, cost, guardrails,
+// alarms), and their index; `go generate ./...` runs it too.
 //
 // Exit codes: 0 planned, 2 unknown stack or invalid configuration (messages on stderr), 1 a guardrail
 // failed without an exception (-format guardrails), or anything else went wrong.
 package main
 
-//go:generate go run . -dir ../.. -update-readme
+//go:generate go run . -dir ../.. -update-docs
 
 import (
 	"errors"
@@ -71,7 +71,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	stack := fs.String("stack", "dev", "stack name: reads Pulumi.<stack>.yaml")
 	format := fs.String("format", "text", "output format: "+strings.Join(formats, ", "))
 	dir := fs.String("dir", ".", "project directory (where Pulumi.yaml is)")
-	updateReadme := fs.Bool("update-readme", false, "plan every stack and rewrite README.md's generated sections (ignores -stack and -format)")
+	updateDocs := fs.Bool("update-docs", false, "plan every stack and rewrite its page in "+insight.StacksDir+" and their index (ignores -stack and -format)")
 	var sets setFlags
 	fs.Var(&sets, "set", "plan with a config value changed, as `pulumi config set --path` would: -set football:api.release=v1.4.2 (repeatable; a JSON value for numbers, lists and objects; key= deletes)")
 	if err := fs.Parse(args); err != nil {
@@ -81,8 +81,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "plan: -format %q is not allowed; allowed %s\n", *format, strings.Join(formats, ", "))
 		return 2
 	}
-	if *updateReadme {
-		return writeReadme(*dir, stdout, stderr)
+	if *updateDocs {
+		return writeDocs(*dir, stdout, stderr)
 	}
 	res, err := planWith(*dir, *stack, sets)
 	if err != nil {
@@ -170,8 +170,8 @@ func writeCost(p *insight.Plan, w io.Writer) error {
 	return err
 }
 
-// writeReadme regenerates README.md's generated sections from every stack's plan.
-func writeReadme(dir string, stdout, stderr io.Writer) int {
+// writeDocs regenerates the per-stack pages from every stack's plan.
+func writeDocs(dir string, stdout, stderr io.Writer) int {
 	plans, err := planAll(dir)
 	if err != nil {
 		fmt.Fprintf(stderr, "plan: %v\n", err)
@@ -180,26 +180,15 @@ func writeReadme(dir string, stdout, stderr io.Writer) int {
 		}
 		return 1
 	}
-	sections, err := insight.ReadmeSections(plans)
+	pages, err := insight.StackPages(plans)
 	if err != nil {
 		fmt.Fprintf(stderr, "plan: %v\n", err)
 		return 1
 	}
-	path := filepath.Join(dir, "README.md")
-	old, err := os.ReadFile(path)
-	if err != nil {
-		fmt.Fprintf(stderr, "plan: reading %s: %v\n", path, err)
+	if err := insight.WritePages(dir, pages); err != nil {
+		fmt.Fprintf(stderr, "plan: writing %s: %v\n", filepath.Join(dir, insight.StacksDir), err)
 		return 1
 	}
-	updated, err := insight.UpdateReadme(old, sections)
-	if err != nil {
-		fmt.Fprintf(stderr, "plan: %s: %v\n", path, err)
-		return 1
-	}
-	if err := os.WriteFile(path, updated, 0o644); err != nil {
-		fmt.Fprintf(stderr, "plan: writing %s: %v\n", path, err)
-		return 1
-	}
-	fmt.Fprintf(stdout, "updated %s from %d stack(s)\n", path, len(plans))
+	fmt.Fprintf(stdout, "updated %s from %d stack(s)\n", filepath.Join(dir, insight.StacksDir), len(plans))
 	return 0
 }

@@ -107,20 +107,20 @@ func TestGuardrailCode(t *testing.T) {
 	assert.Equal(t, "plan: stack s fails 3 guardrail(s) without an exception\n", errOut.String())
 }
 
-// TestReadmeIsCurrent fails when the README's generated sections no longer match the plans.
-func TestReadmeIsCurrent(t *testing.T) {
+// TestStackPagesAreCurrent fails when a page in docs/stacks no longer matches its stack's plan, is
+// missing, or belongs to a deleted stack file.
+func TestStackPagesAreCurrent(t *testing.T) {
 	t.Parallel()
 	plans, err := planAll("../..")
 	require.NoError(t, err)
-	sections, err := insight.ReadmeSections(plans)
+	pages, err := insight.StackPages(plans)
 	require.NoError(t, err)
-	readme, err := os.ReadFile("../../README.md")
-	require.NoError(t, err)
-	assert.NoError(t, insight.CheckReadme(readme, sections))
+	assert.NoError(t, insight.CheckPages("../..", pages))
 }
 
-// TestUpdateReadmeFlag regenerates a copy of the project's README and refuses one without markers.
-func TestUpdateReadmeFlag(t *testing.T) {
+// TestUpdateDocsFlag writes the pages of a copy of the project, then removes the page of a stack file
+// that is gone.
+func TestUpdateDocsFlag(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	for _, name := range []string{"Pulumi.yaml", "Pulumi.dev.yaml"} {
@@ -128,22 +128,31 @@ func TestUpdateReadmeFlag(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, os.WriteFile(filepath.Join(dir, name), b, 0o644))
 	}
-	skeleton := "# copy\n<!-- insight:diagrams:begin -->\n<!-- insight:diagrams:end -->\n" +
-		"<!-- insight:cost:begin -->\n<!-- insight:cost:end -->\n<!-- insight:guardrails:begin -->\n<!-- insight:guardrails:end -->\n" +
-		"<!-- insight:alarms:begin -->\n<!-- insight:alarms:end -->\n"
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "README.md"), []byte(skeleton), 0o644))
-	var out, errOut bytes.Buffer
-	require.Equal(t, 0, run([]string{"-dir", dir, "-update-readme"}, &out, &errOut), errOut.String())
-	got, err := os.ReadFile(filepath.Join(dir, "README.md"))
-	require.NoError(t, err)
-	assert.Contains(t, string(got), "### dev (ap-northeast-2)\n\n```mermaid\nflowchart TB")
-	assert.Contains(t, string(got), "| Control | Title | dev |")
-	assert.Contains(t, string(got), "### dev (ap-northeast-2): 11 alarms")
+	stacksDir := filepath.Join(dir, insight.StacksDir)
+	require.NoError(t, os.MkdirAll(stacksDir, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(stacksDir, "gone.md"), []byte("# Stack gone\n"), 0o644))
 
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "README.md"), []byte("# no markers\n"), 0o644))
+	var out, errOut bytes.Buffer
+	require.Equal(t, 0, run([]string{"-dir", dir, "-update-docs"}, &out, &errOut), errOut.String())
+	got, err := os.ReadFile(filepath.Join(stacksDir, "dev.md"))
+	require.NoError(t, err)
+	assert.Contains(t, string(got), "## Diagram\n\n[How it is drawn](../offline-plan.md#architecture-diagrams).\n\n```mermaid\nflowchart TB")
+	assert.Contains(t, string(got), "\n## Alarms\n\n11 alarms")
+	index, err := os.ReadFile(filepath.Join(stacksDir, "README.md"))
+	require.NoError(t, err)
+	assert.Contains(t, string(index), "| Control | Title | dev |\n")
+	assert.NoFileExists(t, filepath.Join(stacksDir, "gone.md"), "a deleted stack's page goes too")
+
+	plans, err := planAll(dir)
+	require.NoError(t, err)
+	pages, err := insight.StackPages(plans)
+	require.NoError(t, err)
+	require.NoError(t, insight.CheckPages(dir, pages), "a regenerated directory is current")
+
+	require.NoError(t, os.Remove(filepath.Join(dir, "Pulumi.dev.yaml")))
 	errOut.Reset()
-	assert.Equal(t, 1, run([]string{"-dir", dir, "-update-readme"}, &bytes.Buffer{}, &errOut))
-	assert.Contains(t, errOut.String(), `marker "<!-- insight:diagrams:begin -->" not found`)
+	assert.Equal(t, 2, run([]string{"-dir", dir, "-update-docs"}, &bytes.Buffer{}, &errOut))
+	assert.Contains(t, errOut.String(), "no Pulumi.<stack>.yaml in")
 }
 
 // TestCostTargets prints each budgeted stack's monthly estimate beside the same topology with awsx's

@@ -134,17 +134,11 @@ func WriteAlarms(w io.Writer, p *Plan) error {
 	return tw.Flush()
 }
 
-// writeAlarmsMarkdown renders the alarms of a plan as a Markdown table.
-func writeAlarmsMarkdown(w io.Writer, p *Plan) {
-	rows := Alarms(p)
-	fmt.Fprintf(w, "### %s (%s): %d alarms\n\n", p.Stack, p.Region, len(rows))
-	if len(rows) == 0 {
-		return
-	}
+// writeAlarmsMarkdown renders alarm rows as a Markdown table.
+func writeAlarmsMarkdown(w io.Writer, rows []AlarmRow) {
 	fmt.Fprintln(w, "| Component | Alarm | Metric | Alarm when | Missing data | Actions |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|")
 	for _, r := range rows {
 		fmt.Fprintf(w, "| %s | `%s` | %s | %s | %s | %s |\n", r.Component, r.Name, strings.ReplaceAll(r.Metric, "|", "\\|"), r.Condition, r.Missing, r.Actions)
 	}
-	fmt.Fprintln(w)
 }
