@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The test command: the README's and CI's. Offline, credential-free; small named steps, each timed.
 #   gofmt       every Go file is gofmt-clean
-#   vet         go vet ./...
+#   vet         go vet ./... (all analyzers; go test's own vet pass is off, since it repeats this one)
 #   docs        Markdown structure and tables (markdownlint-cli2), relative links and anchors
 #               (remark-validate-links); tools pinned in scripts/doclint, installed once into .cache/doclint
 #   actionlint  the GitHub Actions workflows
-#   test        go test -race -count=1 ./... (the generated docs/stacks pages are checked there)
+#   test        go test ./... (the generated docs/stacks pages are checked there), kept in Go's test cache
+# One more step runs only when named: race (go test -race ./...), which .ci/run adds after this command.
 # TEST_STEPS="vet test" runs only those steps. Timings are printed per step and at the end.
 set -Eeuo pipefail
 cd "$(dirname "$0")/.."
@@ -49,7 +50,14 @@ step_vet() { go vet ./...; }
 
 step_actionlint() { go run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12; }
 
-step_test() { go test -race -count=1 ./...; }
+# -vet=off: the vet step already ran every analyzer on these packages. -ldflags=-w: no DWARF in the test
+# binaries, which links each of them (most carry the AWS provider's packages) in a fraction of the time;
+# stack traces do not need it.
+step_test() { go test -vet=off -ldflags=-w ./...; }
+
+# The race detector rebuilds every package instrumented (the AWS provider's too): as long again as the
+# rest of this command on a cold cache, so it is a step of its own.
+step_race() { go test -race -vet=off -ldflags=-w ./...; }
 
 # now prints the time in microseconds; seconds turns a difference of two into seconds with one decimal.
 now() { local t=${EPOCHREALTIME/[.,]/}; echo "${t#0}"; }
