@@ -137,6 +137,7 @@ func (s Settings) Validate() error {
 	fail := func(path string, got any, allowed string) {
 		errs = append(errs, fmt.Errorf("%s.%s: %v is not allowed; %s", key, path, got, allowed))
 	}
+	cidrOK := false
 	if p, err := netip.ParsePrefix(s.CIDR); err != nil || !p.Addr().Is4() {
 		fail("cidr", fmt.Sprintf("%q", s.CIDR), "must be an IPv4 CIDR block such as 10.0.0.0/16")
 	} else if p.Bits() < 16 || p.Bits() > 24 {
@@ -145,6 +146,8 @@ func (s Settings) Validate() error {
 		fail("cidr", s.CIDR, fmt.Sprintf("host bits are set; did you mean %s?", p.Masked()))
 	} else if !insideAllowed(p) {
 		fail("cidr", s.CIDR, "must lie inside private space: 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 or 100.64.0.0/10")
+	} else {
+		cidrOK = true
 	}
 	if len(s.AvailabilityZones) < 2 {
 		fail("availabilityZones", s.AvailabilityZones, "list at least 2 AZs: the load balancer and RDS need two, and one zone's loss must not stop the service")
@@ -191,8 +194,9 @@ func (s Settings) Validate() error {
 	if s.Profile == "prod" && !*s.FlowLogs.Enabled {
 		fail("flowLogs.enabled", false, "prod keeps VPC flow logs on (FSBP EC2.6)")
 	}
-	// The address plan has its own arithmetic; run it whenever the CIDR itself parsed.
-	if _, err := netip.ParsePrefix(s.CIDR); err == nil {
+	// The address plan has its own arithmetic; run it once the CIDR itself is good, so that a bad CIDR is
+	// reported once, by the check above.
+	if cidrOK {
 		if _, err := PlanSubnets(s.CIDR, s.SubnetBits, s.AvailabilityZones, s.Tiers); err != nil {
 			problems := []error{err}
 			if joined, ok := err.(interface{ Unwrap() []error }); ok {

@@ -286,6 +286,9 @@ func TestSettingsValidate(t *testing.T) {
 			}
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), c.want)
+			if strings.HasPrefix(c.want, "cidr: ") || c.name == "host bits" {
+				assert.Equal(t, 1, strings.Count(err.Error(), key+".cidr"), "a bad cidr is reported once:\n%v", err)
+			}
 		})
 	}
 }

@@ -1,17 +1,19 @@
 #!/usr/bin/env python3
-"""Measures the day-2 table of docs/operations.md with the real Pulumi engine harness (shared/realengine).
+"""Measures the day-2 table of docs/operations.md ("Day-2 operations") with the real Pulumi engine harness.
 
 For each routine operation: from the state a plain `up` of the committed stack left, preview the edited
 stack, apply it, and preview again expecting no changes; then restore the state for the next operation.
 Prints one Markdown row per operation (what the preview showed, what up did, whether the second preview
 was clean) and writes every preview's JSON under the work directory.
 
-    REALENGINE=../shared/realengine python3 scripts/day2.py [--only NAME,...] [--workdir DIR] [--project DIR]
+    REALENGINE=/path/to/realengine python3 scripts/day2.py [--only NAME,...] [--workdir DIR] [--project DIR]
 
-Needs the harness built (its README); nothing here needs AWS. The release rows need an aws stub that
-answers aws:ecr/getImage (the shared harness's does not: its unknown invokes return {}). The harness's stub providers replace a
+The harness is optional and not part of this repository: it runs the real Pulumi CLI, Go language host and
+awsx provider against stub AWS providers (its up.sh and preview.sh take a project directory and a stack).
+Without it this script says so and exits 2; nothing else in the project needs it, and nothing here needs
+AWS. The release rows need a harness whose aws stub answers aws:ecr/getImage. A stub provider replaces a
 resource only for the properties its force-new table lists, so a clean row here is evidence about the
-program and the engine, not about AWS itself.
+program and the engine, not about AWS itself. Needs PyYAML.
 """
 import argparse
 import copy
@@ -21,8 +23,6 @@ import shutil
 import subprocess
 import sys
 import hashlib
-
-import yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROJECT = os.path.dirname(HERE)
@@ -57,7 +57,7 @@ OPERATIONS = [
      "the chat service restarts on the new port (seconds); clients must use the new chatUrl"),
     ("take a new Ubuntu image", "dev", [("football:images", "arm64", "ami-0fedcba9876543210")], {},
      "API: none (refresh); chat: a new server, the Elastic IP moves to it (minutes); dev NAT: egress down until the new instance runs"),
-    # Releases need a harness whose aws stub answers ECR image lookups (the shared one does not yet).
+    # Releases need a harness whose aws stub answers ECR image lookups.
     ("release the API", "dev", [("football:api", "release", "v1.4.2")], {},
      "none: refresh with 100% kept healthy, automatic rollback on failure"),
     ("release the chat server", "dev", [("football:chat", "release", "v0.9.0")], {},
@@ -88,6 +88,7 @@ def state_dir(home, base):
 
 
 def edit(stack_file, edits):
+    import yaml  # checked in main
     with open(stack_file) as f:
         doc = yaml.safe_load(f)
     cfg = doc.setdefault("config", {})
@@ -136,13 +137,29 @@ def summarize(preview_json):
 
 def main():
     global PROJECT
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--only", default="")
+    ap = argparse.ArgumentParser(
+        description="Measures the day-2 table with the optional real Pulumi engine harness (set REALENGINE to its "
+                    "directory; it is not part of this repository). Exits 2 when the harness or PyYAML is missing.")
+    ap.add_argument("--only", default="", help="comma-separated operation names (default: all)")
     ap.add_argument("--workdir", default="/tmp/football-day2")
     ap.add_argument("--project", default=PROJECT, help="the checkout to measure (default: this one)")
     args = ap.parse_args()
     PROJECT = os.path.abspath(args.project)
-    re_dir = os.environ.get("REALENGINE", os.path.join(PROJECT, "..", "shared", "realengine"))
+    re_dir = os.environ.get("REALENGINE", "")
+    if not re_dir or not all(os.access(os.path.join(re_dir, s), os.X_OK) for s in ("up.sh", "preview.sh")):
+        sys.stderr.write("day2.py: needs the real-engine harness, which is not part of this repository: set REALENGINE "
+                         "to its directory (with up.sh and preview.sh)" + (f"; {re_dir} has neither" if re_dir else "") + "\n")
+        return 2
+    try:
+        import yaml  # noqa: F401  (edit uses it)
+    except ImportError:
+        sys.stderr.write("day2.py: needs PyYAML: pip install pyyaml\n")
+        return 2
+    known = {op[0] for op in OPERATIONS}
+    unknown = [o for o in args.only.split(",") if o and o not in known]
+    if unknown:
+        sys.stderr.write(f"day2.py: --only {','.join(unknown)}: no such operation; known: {', '.join(sorted(known))}\n")
+        return 2
     home = os.environ.get("REALENGINE_HOME", os.path.expanduser("~/.cache/football-realengine"))
     only = [o for o in args.only.split(",") if o]
     os.makedirs(args.workdir, exist_ok=True)
@@ -185,4 +202,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -9,6 +9,22 @@
 # One more step runs only when named: race (go test -race ./...), which .ci/run adds after this command.
 # TEST_STEPS="vet test" runs only those steps. Timings are printed per step and at the end.
 set -Eeuo pipefail
+
+case "${1:-}" in
+  -h | --help)
+    cat <<'EOF'
+Usage: bash scripts/test.sh
+
+The test command (what .ci/run runs), offline, no credentials. Steps, each timed: gofmt, vet (go vet ./...),
+docs (markdownlint-cli2, relative links and anchors), actionlint (the GitHub workflows), test (go test ./...).
+TEST_STEPS="vet test" runs only those steps; TEST_STEPS=race runs go test -race ./... (.ci/run adds it).
+Exits non-zero on the first failing step and names it.
+EOF
+    exit 0
+    ;;
+  "") ;;
+  *) echo "test.sh: takes no arguments (see --help)" >&2; exit 2 ;;
+esac
 cd "$(dirname "$0")/.."
 
 doclint=.cache/doclint

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -34,6 +35,16 @@ func TestEveryStackFile(t *testing.T) {
 	names, err := stackfile.Names("..")
 	require.NoError(t, err)
 	require.GreaterOrEqual(t, len(names), 2, "dev and prod at least")
+	// The workflows' stack matrix (scripts/stacks.sh) must list every stack under the environment the
+	// program gives it, or a stack would deploy through the wrong GitHub environment, or not at all.
+	listed, err := exec.Command("bash", "../scripts/stacks.sh").Output()
+	require.NoError(t, err)
+	matrix := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(listed)), "\n") {
+		stack, env, _ := strings.Cut(line, " ")
+		matrix[stack] = env
+	}
+	assert.Len(t, matrix, len(names), "scripts/stacks.sh lists %v", matrix)
 	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -73,6 +84,7 @@ func TestEveryStackFile(t *testing.T) {
 				assert.Contains(t, outputs, k)
 				assert.NotNil(t, outputs[k], "output %s must be known", k)
 			}
+			assert.Equal(t, outputs["environment"], matrix[name], "scripts/stacks.sh's environment for %s", name)
 
 			vpc := m.One(t, "awsx:ec2:Vpc")
 			assert.Equal(t, outputs["vpcId"], vpc.Outputs["vpcId"].StringValue())

@@ -8,8 +8,11 @@
 // plans every stack and rewrites its generated page, docs/stacks/<stack>.md (diagram, cost, guardrails,
 // alarms), and their index; `go generate ./...` runs it too.
 //
-// Exit codes: 0 planned, 2 unknown stack or invalid configuration (messages on stderr), 1 a guardrail
-// failed without an exception (-format guardrails), or anything else went wrong.
+// The program's warnings (risky but legal settings, logged with ctx.Log.Warn) go to stderr under
+// "Diagnostics:", grouped by resource, the way `pulumi preview` shows them.
+//
+// Exit codes: 0 planned (or -h), 2 bad flags, an unknown stack or invalid configuration (messages on
+// stderr), 1 a guardrail failed without an exception (-format guardrails), or anything else went wrong.
 package main
 
 //go:generate go run . -dir ../.. -update-docs
@@ -65,16 +68,47 @@ func planWith(dir, name string, sets setFlags) (*offline.Result, error) {
 	return offline.PlanStack(st)
 }
 
+// usage introduces the flags; the flag package prints their list below it.
+const usage = `Usage: go run ./cmd/plan [-stack name] [-format format] [-set key.path=value]... [-dir dir]
+       go run ./cmd/plan -update-docs [-dir dir]
+
+Plans a stack offline (no AWS account, credentials, network or Pulumi CLI): reads Pulumi.yaml and
+Pulumi.<stack>.yaml, runs the program under Pulumi's mock engine and prints what it would create. The
+program's warnings go to stderr under "Diagnostics:", as pulumi preview shows them.
+Exit codes: 0 planned, 2 bad flags or configuration, 1 a guardrail failed (-format guardrails) or
+anything else went wrong.
+
+Flags:
+`
+
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	stack := fs.String("stack", "dev", "stack name: reads Pulumi.<stack>.yaml")
-	format := fs.String("format", "text", "output format: "+strings.Join(formats, ", "))
-	dir := fs.String("dir", ".", "project directory (where Pulumi.yaml is)")
+	// Parse reports a bad flag itself; the usage follows on stderr, or on stdout when asked for.
+	fs.Usage = func() {}
+	printUsage := func(w io.Writer) {
+		fmt.Fprint(w, usage)
+		fs.SetOutput(w)
+		fs.PrintDefaults()
+		fs.SetOutput(stderr)
+	}
+	stack := fs.String("stack", "dev", "stack `name`: reads Pulumi.<name>.yaml")
+	format := fs.String("format", "text", "output `format`: "+strings.Join(formats, ", "))
+	dir := fs.String("dir", ".", "project `directory` (where Pulumi.yaml is)")
 	updateDocs := fs.Bool("update-docs", false, "plan every stack and rewrite its page in "+insight.StacksDir+" and their index (ignores -stack and -format)")
 	var sets setFlags
-	fs.Var(&sets, "set", "plan with a config value changed, as `pulumi config set --path` would: -set football:api.release=v1.4.2 (repeatable; a JSON value for numbers, lists and objects; key= deletes)")
+	fs.Var(&sets, "set", "plan with a config value changed first, the way pulumi config set --path would change it: "+
+		"-set `key.path=value`, e.g. -set football:api.release=v1.4.2 (repeatable; a JSON value for numbers, lists and objects; key= deletes)")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			printUsage(stdout)
+			return 0
+		}
+		printUsage(stderr)
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "plan: unexpected argument %q (flags only; the stack is -stack %s)\n", fs.Arg(0), fs.Arg(0))
 		return 2
 	}
 	if !slices.Contains(formats, *format) {
@@ -113,6 +147,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 				err = insight.WriteCostSummary(stdout, planOf(res))
 			}
 		}
+	}
+	if err == nil {
+		err = res.WriteDiagnostics(stderr)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "plan: %v\n", err)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -202,4 +203,49 @@ func BenchmarkCostTargets(b *testing.B) {
 			b.ReportMetric(insight.Budget[stack], "budget-USD")
 		})
 	}
+}
+
+// TestHelp: -h and --help print the usage on stdout and exit 0; a bad flag or a stray argument exits 2 with
+// the usage on stderr. The -set placeholder is the value it takes, not words from its description.
+func TestHelp(t *testing.T) {
+	t.Parallel()
+	for _, arg := range []string{"-h", "--help", "-help"} {
+		var out, errOut bytes.Buffer
+		assert.Equal(t, 0, run([]string{arg}, &out, &errOut), arg)
+		assert.Contains(t, out.String(), "Usage: go run ./cmd/plan")
+		assert.Contains(t, out.String(), "  -set key.path=value\n")
+		assert.Contains(t, out.String(), "  -stack name\n")
+		assert.Empty(t, errOut.String(), arg)
+	}
+	var out, errOut bytes.Buffer
+	assert.Equal(t, 2, run([]string{"-nope"}, &out, &errOut))
+	assert.Empty(t, out.String())
+	assert.Contains(t, errOut.String(), "flag provided but not defined: -nope\nUsage: go run ./cmd/plan")
+	errOut.Reset()
+	assert.Equal(t, 2, run([]string{"-dir", "../..", "prod"}, &out, &errOut))
+	assert.Empty(t, out.String())
+	assert.Equal(t, "plan: unexpected argument \"prod\" (flags only; the stack is -stack prod)\n", errOut.String())
+}
+
+// TestWarningsOnStderr: the program's ctx.Log warnings reach stderr in every format, under the resource
+// that logged them, as `pulumi preview` prints them; stdout stays the plan alone.
+func TestWarningsOnStderr(t *testing.T) {
+	t.Parallel()
+	open := []string{"-dir", "../..", "-stack", "dev", "-set", `football:chat.sshCidrs=["0.0.0.0/0"]`}
+	for _, format := range []string{"text", "json", "cost"} {
+		var out, errOut bytes.Buffer
+		require.Equal(t, 0, run(append(open, "-format", format), &out, &errOut), errOut.String())
+		assert.True(t, strings.HasPrefix(errOut.String(), "Diagnostics:\n"), errOut.String())
+		assert.Contains(t, errOut.String(), "\n  football:compute:ChatBastion (chat):\n"+
+			"    warning: football:chat.sshCidrs[0] is 0.0.0.0/0: SSH on the bastion is open to the whole internet; "+
+			"prod refuses this, list your admin networks instead\n", format)
+		// dev has no certificate and one NAT instance: the API tier and the network warn too.
+		assert.Contains(t, errOut.String(), "  football:compute:ApiTier (api):\n    warning: football:api.certificateArn is not set", format)
+		assert.Contains(t, errOut.String(), "  football:network:Network (net):\n    warning: football:network.nat is instance", format)
+		assert.NotContains(t, out.String(), "warning:", format)
+	}
+	// prod sets none of those.
+	var errOut bytes.Buffer
+	require.Equal(t, 0, run([]string{"-dir", "../..", "-stack", "prod", "-format", "cost"}, &bytes.Buffer{}, &errOut))
+	assert.NotContains(t, errOut.String(), "SSH on the bastion is open")
 }

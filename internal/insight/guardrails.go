@@ -460,7 +460,8 @@ func checkELB_12(p *Plan) []Finding {
 	return out
 }
 
-// acceptedSSLPolicies are the policies ELB.17 is documented to accept (REFERENCE (c), steampipe doc).
+// acceptedSSLPolicies are the policies ELB.17 is documented to accept (turbot/steampipe-mod-aws-compliance,
+// foundational_security_elb_17.md).
 // ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09 is AWS's current recommendation but its acceptance by the
 // control is not verified, so it is reported as failing until it is.
 var acceptedSSLPolicies = []string{

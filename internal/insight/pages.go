@@ -144,8 +144,9 @@ func indexOf(plans []*Plan, reports []*Report, totals []Totals, assumptions []st
 	for _, a := range assumptions {
 		fmt.Fprintf(&b, "- %s\n", a)
 	}
-	b.WriteString("- Prices, with the source and date of every figure, are in [`internal/insight/prices.json`](../../internal/insight/prices.json) " +
-		"(from `../shared/REFERENCE.md` (e)); a price marked derived is computed from another by the rule the file names.\n")
+	b.WriteString("- Prices are in [`internal/insight/prices.json`](../../internal/insight/prices.json), each with its original " +
+		"source (AWS pricing pages and Price List usage types, public bills and catalogs) and date; a price marked derived is " +
+		"computed from another by the rule the file names.\n")
 	return b.Bytes()
 }
 

@@ -74,6 +74,8 @@ type Mocks struct {
 	// images are the ECR repositories' contents (see Options.Images).
 	images map[string][]string
 	zones  []string
+	// diagnostics are what the program logged (see Diagnostics).
+	diagnostics []Diagnostic
 }
 
 // subnet is one subnet a mocked awsx VPC holds.
@@ -112,8 +114,8 @@ type Options struct {
 	HostedZones []string
 }
 
-// Run runs fn under the mock engine with the given config and returns the recording. The error is the
-// program's (pulumi.RunErr wraps it).
+// Run runs fn under the mock engine with the given config and returns the recording, including what the
+// program logged through ctx.Log (Diagnostics). The error is the program's (pulumi.RunErr wraps it).
 func Run(opts Options, fn pulumi.RunFunc) (*Mocks, error) {
 	if opts.Project == "" {
 		opts.Project = "football"
@@ -131,7 +133,11 @@ func Run(opts Options, fn pulumi.RunFunc) (*Mocks, error) {
 		info.ConfigSecretKeys = opts.SecretKeys
 		info.DryRun = opts.Preview
 	}
-	err := pulumi.RunErr(fn, pulumi.WithMocks(opts.Project, opts.Stack, m), withConfig)
+	body := func(ctx *pulumi.Context) error {
+		ctx.Log = diagLog{Log: ctx.Log, ctx: ctx, m: m}
+		return fn(ctx)
+	}
+	err := pulumi.RunErr(body, pulumi.WithMocks(opts.Project, opts.Stack, m), withConfig)
 	return m, err
 }
 

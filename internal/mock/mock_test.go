@@ -79,3 +79,42 @@ func TestLookup(t *testing.T) {
 	assert.False(t, ok)
 	assert.Equal(t, "", r.Str("nope.deeper"))
 }
+
+// TestDiagnostics: what the program logs is recorded with the resource it names (the SDK's mock engine
+// drops it) and printed the way the Pulumi CLI prints its Diagnostics section.
+func TestDiagnostics(t *testing.T) {
+	t.Parallel()
+	m, err := Run(Options{Stack: "dev"}, func(ctx *pulumi.Context) error {
+		sg, err := ec2.NewSecurityGroup(ctx, "web-sg", &ec2.SecurityGroupArgs{})
+		if err != nil {
+			return err
+		}
+		if err := ctx.Log.Warn("port 22 is open", &pulumi.LogArgs{Resource: sg}); err != nil {
+			return err
+		}
+		if err := ctx.Log.Info("two lines\nof news", nil); err != nil {
+			return err
+		}
+		if err := ctx.Log.Debug("not shown", nil); err != nil {
+			return err
+		}
+		return ctx.Log.Warn("stack-wide", nil)
+	})
+	require.NoError(t, err)
+	sg := m.One(t, "aws:ec2/securityGroup:SecurityGroup")
+	assert.Equal(t, []Diagnostic{
+		{Severity: "warning", URN: sg.URN, Message: "port 22 is open"},
+		{Severity: "info", Message: "two lines\nof news"},
+		{Severity: "warning", Message: "stack-wide"},
+	}, m.Diagnostics())
+	assert.Equal(t, []string{"port 22 is open", "stack-wide"}, m.Warnings())
+
+	var b strings.Builder
+	require.NoError(t, WriteDiagnostics(&b, m.Diagnostics(), m.All(), "football-dev"))
+	assert.Equal(t, "Diagnostics:\n"+
+		"  pulumi:pulumi:Stack (football-dev):\n    two lines\n    of news\n    warning: stack-wide\n\n"+
+		"  aws:ec2/securityGroup:SecurityGroup (web-sg):\n    warning: port 22 is open\n\n", b.String())
+	b.Reset()
+	require.NoError(t, WriteDiagnostics(&b, nil, m.All(), "football-dev"))
+	assert.Empty(t, b.String(), "no diagnostics, no section")
+}

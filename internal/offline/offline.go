@@ -29,6 +29,9 @@ type Result struct {
 	Outputs map[string]any
 	// StackURN is the root stack resource's URN (the mock engine never sees it).
 	StackURN string
+	// Diagnostics are the messages the program logged (warnings about risky but legal settings), which
+	// `pulumi preview` shows under "Diagnostics:".
+	Diagnostics []mock.Diagnostic
 }
 
 // ErrConfig marks a plan refused for its configuration (the CLI exits 2 for it).
@@ -75,8 +78,15 @@ func PlanStack(st *stackfile.Stack) (*Result, error) {
 	}
 	return &Result{
 		Stack: st, Region: m.Region, Resources: ordered(m.All()), Outputs: outputs,
-		StackURN: fmt.Sprintf("urn:pulumi:%s::%s::pulumi:pulumi:Stack::%s-%s", st.Name, st.Project, st.Project, st.Name),
+		StackURN:    fmt.Sprintf("urn:pulumi:%s::%s::pulumi:pulumi:Stack::%s-%s", st.Name, st.Project, st.Project, st.Name),
+		Diagnostics: m.Diagnostics(),
 	}, nil
+}
+
+// WriteDiagnostics prints what the program logged the way `pulumi preview` ends: a "Diagnostics:"
+// section, grouped by resource, each message with its severity. It prints nothing when nothing was logged.
+func (r *Result) WriteDiagnostics(w io.Writer) error {
+	return mock.WriteDiagnostics(w, r.Diagnostics, r.Resources, r.Stack.Project+"-"+r.Stack.Name)
 }
 
 // hostedZones is what an offline plan assumes Route 53 holds: the zone football:domain names.
