@@ -19,6 +19,8 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/football/football-infra/internal/awsfacts"
 )
 
 // Account is the AWS account ID every mocked ARN carries.
@@ -207,7 +209,7 @@ func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		id := "Z" + strings.ToUpper(hashHex(20, name))
 		return resource.PropertyMap{
 			"id": resource.NewProperty(id), "zoneId": resource.NewProperty(id), "name": resource.NewProperty(name + "."),
-			"privateZone": resource.NewProperty(false), "arn": resource.NewProperty("arn:aws:route53:::hostedzone/" + id),
+			"privateZone": resource.NewProperty(false), "arn": resource.NewProperty("arn:" + m.partition() + ":route53:::hostedzone/" + id),
 		}, nil
 	case "aws:ec2/getNatGateway:getNatGateway":
 		// awsx makes one gateway in each public subnet it puts one in; the mock answers for any subnet.
@@ -272,7 +274,7 @@ func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		return resource.PropertyMap{
 			"id": name, "name": name, "type": resource.NewProperty("String"), "version": resource.NewProperty(1.0),
 			"value": resource.MakeSecret(resource.NewProperty(ami)), "insecureValue": resource.NewProperty(ami),
-			"arn": resource.NewProperty("arn:aws:ssm:" + m.Region + "::parameter" + name.StringValue()),
+			"arn": resource.NewProperty("arn:" + m.partition() + ":ssm:" + m.Region + "::parameter" + name.StringValue()),
 		}, nil
 	case "aws:index/getRegion:getRegion":
 		return resource.PropertyMap{
@@ -282,13 +284,13 @@ func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	case "aws:index/getCallerIdentity:getCallerIdentity":
 		return resource.PropertyMap{
 			"id": resource.NewProperty(Account), "accountId": resource.NewProperty(Account),
-			"arn":    resource.NewProperty("arn:aws:iam::" + Account + ":user/mock"),
+			"arn":    resource.NewProperty(awsfacts.IAMARN(m.Region, Account, "user/mock")),
 			"userId": resource.NewProperty("AIDAMOCK"),
 		}, nil
 	case "aws:index/getPartition:getPartition":
 		return resource.PropertyMap{
-			"id": resource.NewProperty("aws"), "partition": resource.NewProperty("aws"),
-			"dnsSuffix": resource.NewProperty("amazonaws.com"),
+			"id": resource.NewProperty(m.partition()), "partition": resource.NewProperty(m.partition()),
+			"dnsSuffix": resource.NewProperty(m.dnsSuffix()),
 		}, nil
 	}
 	return nil, fmt.Errorf("mock: invoke %s is not mocked; add it to internal/mock", args.Token)
