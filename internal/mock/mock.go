@@ -411,16 +411,6 @@ func (m *Mocks) ByURN(urn string) *Resource {
 	return nil
 }
 
-// ByID finds the registration whose mocked ID is id.
-func (m *Mocks) ByID(id string) *Resource {
-	for _, r := range m.All() {
-		if r.ID == id {
-			return r
-		}
-	}
-	return nil
-}
-
 // Input returns an input by dotted path ("metadataOptions.httpTokens", "ingress[0].cidrBlocks[1]"),
 // looking through secrets. The second result is false when the path does not exist.
 func (r *Resource) Input(path string) (resource.PropertyValue, bool) {
