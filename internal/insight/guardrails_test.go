@@ -81,7 +81,9 @@ func TestSingleRuleBreaks(t *testing.T) {
 			set(f.find("net-default-sg"), "egress", []any{map[string]any{"protocol": "-1", "cidrBlocks": []any{"0.0.0.0/0"}}})
 		}, nil},
 		{"EC2.6", func(f *fixture) { set(f.find("net-flow-log"), "vpcId", "vpc-other") }, nil},
-		{"EC2.8", func(f *fixture) { set(f.find("chat-server"), "metadataOptions", map[string]any{"httpTokens": "optional"}) }, nil},
+		{"EC2.8", func(f *fixture) {
+			set(f.find("chat-server"), "metadataOptions", map[string]any{"httpTokens": "optional"})
+		}, nil},
 		{"EC2.9", func(f *fixture) {
 			set(f.find("api-lt"), "networkInterfaces", []any{map[string]any{"associatePublicIpAddress": "true", "securityGroups": []any{"sg-api"}}})
 		}, nil},

@@ -18,6 +18,7 @@ import (
 	"sync"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/football/football-infra/internal/awsfacts"
@@ -46,11 +47,22 @@ type Resource struct {
 	Outputs resource.PropertyMap
 	// Dependencies are the URNs this resource depends on (explicit and through its inputs).
 	Dependencies []string
+	// PropertyDependencies are, per input, the URNs whose outputs that input was computed from: a
+	// listener's certificateArn that depends on a certificate validation waits for it.
+	PropertyDependencies map[string][]string
 	// Options the engine would honour.
 	Protect             bool
 	RetainOnDelete      bool
 	DeleteBeforeReplace bool
 	IgnoreChanges       []string
+	// ReplaceOnChanges are input paths whose change replaces the resource ("*": any input).
+	ReplaceOnChanges []string
+	// ReplaceWith are URNs whose replacement replaces this resource too.
+	ReplaceWith []string
+	// ReplacementTrigger replaces the resource whenever its value changes (null when not set).
+	ReplacementTrigger resource.PropertyValue
+	// DeletedWith is the URN of a resource whose deletion deletes this one ("" when not set).
+	DeletedWith string
 	// Transforms are the resource transforms passed in the options (the engine runs them on children;
 	// the mock only keeps them so tests can apply them).
 	Transforms []pulumi.ResourceTransform
@@ -154,6 +166,22 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		r.RetainOnDelete = rpc.GetRetainOnDelete()
 		r.DeleteBeforeReplace = rpc.GetDeleteBeforeReplace()
 		r.IgnoreChanges = append([]string(nil), rpc.GetIgnoreChanges()...)
+		r.ReplaceOnChanges = append([]string(nil), rpc.GetReplaceOnChanges()...)
+		r.ReplaceWith = append([]string(nil), rpc.GetReplaceWith()...)
+		r.DeletedWith = rpc.GetDeletedWith()
+		r.PropertyDependencies = map[string][]string{}
+		for k, deps := range rpc.GetPropertyDependencies() {
+			r.PropertyDependencies[k] = append([]string(nil), deps.GetUrns()...)
+		}
+		if trigger := rpc.GetReplacementTrigger(); trigger != nil {
+			v, err := plugin.UnmarshalPropertyValue("replacementTrigger", trigger, plugin.MarshalOptions{KeepUnknowns: true, KeepSecrets: true})
+			if err != nil {
+				return "", nil, fmt.Errorf("mock %s %q: reading replacementTrigger: %w", r.Type, r.Name, err)
+			}
+			if v != nil {
+				r.ReplacementTrigger = *v
+			}
+		}
 	}
 	if rpc := args.ReadRPC; rpc != nil {
 		r.Parent = rpc.GetParent()
