@@ -16,6 +16,8 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/football/football-infra/internal/awsfacts"
 )
 
 const apiTierType = "football:compute:ApiTier"
@@ -209,8 +211,8 @@ func (s APISettings) Validate() error {
 			p.fail("certificateArn", s.CertificateARN, "must be an ACM certificate ARN: arn:<partition>:acm:<region>:<12-digit account>:certificate/<id>")
 		} else if s.Region != "" && m[2] != s.Region {
 			p.fail("certificateArn", s.CertificateARN, fmt.Sprintf("the certificate is in %s; a load balancer uses ACM certificates of its own region %s", m[2], s.Region))
-		} else if s.Region != "" && m[1] != partition(s.Region) {
-			p.fail("certificateArn", s.CertificateARN, fmt.Sprintf("the ARN's partition is %s; %s is in partition %s", m[1], s.Region, partition(s.Region)))
+		} else if s.Region != "" && m[1] != awsfacts.Partition(s.Region) {
+			p.fail("certificateArn", s.CertificateARN, fmt.Sprintf("the ARN's partition is %s; %s is in partition %s", m[1], s.Region, awsfacts.Partition(s.Region)))
 		}
 	} else if prod && !s.AllowHTTPOnly && !s.ManagedCertificate {
 		p.fail("certificateArn", s.CertificateARN, "prod serves HTTPS (FSBP ELB.1): set an ACM certificate ARN, or allowHttpOnly: true to accept plain HTTP")
@@ -733,7 +735,7 @@ var elbAccounts = map[string]string{
 func accessLogPolicy(region, bucketARN string) (string, error) {
 	principal := map[string]string{"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}
 	if account, ok := elbAccounts[region]; ok {
-		principal = map[string]string{"AWS": "arn:" + partition(region) + ":iam::" + account + ":root"}
+		principal = map[string]string{"AWS": awsfacts.AccountRoot(region, account)}
 	}
 	doc := map[string]any{
 		"Version": "2012-10-17",

@@ -590,16 +590,6 @@ func TestAccessLogPolicyPrincipal(t *testing.T) {
 	assert.Contains(t, cn, `{"AWS":"arn:aws-cn:iam::638102146993:root"}`)
 }
 
-func TestPartition(t *testing.T) {
-	t.Parallel()
-	for region, want := range map[string]string{
-		"ap-northeast-2": "aws", "us-east-1": "aws", "us-gov-west-1": "aws-us-gov", "cn-northwest-1": "aws-cn",
-		"us-iso-east-1": "aws-iso", "us-isob-east-1": "aws-iso-b", "eu-isoe-west-1": "aws-iso-e",
-	} {
-		assert.Equal(t, want, partition(region), region)
-	}
-}
-
 func TestCertificatePartition(t *testing.T) {
 	t.Parallel()
 	gov := APISettings{Profile: "prod", Region: "us-gov-west-1",

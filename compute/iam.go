@@ -1,41 +1,17 @@
 package compute
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
-	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/football/football-infra/internal/awsfacts"
 )
 
-// isoRegion matches the regions of the isolated partitions: us-iso-east-1 (aws-iso), us-isob-east-1
-// (aws-iso-b), eu-isoe-west-1 (aws-iso-e), us-isof-south-1 (aws-iso-f).
-var isoRegion = regexp.MustCompile(`^[a-z]{2}-iso([a-z]?)-`)
-
-// partition is the ARN partition of a region. AWS-managed ARNs (managed policies, the ELB log delivery
-// accounts, certificates) carry it, so "arn:aws:" is only right in the commercial regions; in
-// us-gov-west-1 the SSM policy is arn:aws-us-gov:iam::aws:policy/AmazonSSMManagedInstanceCore.
-func partition(region string) string {
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	}
-	if m := isoRegion.FindStringSubmatch(region); m != nil {
-		if m[1] == "" {
-			return "aws-iso"
-		}
-		return "aws-iso-" + m[1]
-	}
-	return "aws"
-}
-
 // ec2AssumeRole lets EC2 instances assume a role.
-const ec2AssumeRole = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+const ec2AssumeRole = `{"Version":"` + awsfacts.PolicyVersion + `","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
 
 // newInstanceRole registers a role for servers with only AmazonSSMManagedInstanceCore attached, so
 // operators reach every server through Session Manager without SSH (FSBP SSM.1), and its instance
@@ -50,8 +26,9 @@ func newInstanceRole(ctx *pulumi.Context, name, purpose, region string, opts ...
 	}
 	if _, err := iam.NewRolePolicyAttachment(ctx, name+"-ssm", &iam.RolePolicyAttachmentArgs{
 		Role: role.Name,
-		// The SDK's iam.ManagedPolicyAmazonSSMManagedInstanceCore is the commercial-partition ARN only.
-		PolicyArn: pulumi.String("arn:" + partition(region) + ":iam::aws:policy/AmazonSSMManagedInstanceCore"),
+		// In the region's partition: the SDK's iam.ManagedPolicyAmazonSSMManagedInstanceCore is the
+		// commercial partition's only.
+		PolicyArn: pulumi.String(awsfacts.ManagedPolicy(region, "AmazonSSMManagedInstanceCore")),
 	}, opts...); err != nil {
 		return nil, nil, err
 	}
@@ -73,16 +50,12 @@ func secretReadPolicy(sid string, secretARNs ...string) (string, error) {
 			return "", errors.New("secret policy: a secret ARN is empty")
 		}
 	}
-	b, err := json.Marshal(map[string]any{
-		"Version": "2012-10-17",
-		"Statement": []map[string]any{{
-			"Sid":      sid,
-			"Effect":   "Allow",
-			"Action":   []string{"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"},
-			"Resource": secretARNs,
-		}},
+	return awsfacts.Policy(map[string]any{
+		"Sid":      sid,
+		"Effect":   "Allow",
+		"Action":   []string{"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"},
+		"Resource": secretARNs,
 	})
-	return string(b), err
 }
 
 // redisAuthSecret resolves the optional RedisAuthSecretARN wiring of a server. It returns the ARN to

@@ -4,16 +4,20 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
-	"slices"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/football/football-infra/internal/awsfacts"
 )
 
 // LogShipping is where a tier's servers send their logs and metrics. The tier creates the log group (so
 // `pulumi destroy` removes it) and runs the CloudWatch agent on every server, which ships the journal of
-// the service's unit and cloud-init's output to it and publishes memory and disk use in AgentNamespace.
+// the service's unit and cloud-init's output to it and publishes memory and disk use in the agent's
+// namespace (awsfacts.AgentNamespace): API servers with the AutoScalingGroupName dimension (one series for
+// the whole group, its maximum being the fullest server), the chat server with InstanceId; the disk metric
+// also carries path and fstype.
 type LogShipping struct {
 	// Group is the log group's name, e.g. /football/prod/api. Required.
 	Group string
@@ -24,31 +28,22 @@ type LogShipping struct {
 	KMSKeyARN string
 }
 
-// AgentNamespace is the namespace of the metrics the CloudWatch agent publishes (mem_used_percent,
-// disk_used_percent). API servers publish them with the AutoScalingGroupName dimension (one series for
-// the whole group, its maximum being the fullest server), the chat server with InstanceId; the disk metric
-// also carries path and fstype.
-const AgentNamespace = "CWAgent"
-
 var logGroupName = regexp.MustCompile(`^[A-Za-z0-9_/.#-]{1,512}$`)
-
-// logRetentionDays are the values CloudWatch Logs accepts.
-var logRetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 
 // logs checks the LogShipping wiring.
 func (p *problems) logs(l LogShipping) {
 	if !logGroupName.MatchString(l.Group) {
 		p.errs = append(p.errs, fmt.Errorf("wiring: Logs.Group %q is not allowed; a log group name of letters, digits and _/.#-", l.Group))
 	}
-	if !slices.Contains(logRetentionDays, l.RetentionDays) {
-		p.errs = append(p.errs, fmt.Errorf("wiring: Logs.RetentionDays %d is not allowed; CloudWatch Logs allows %v", l.RetentionDays, logRetentionDays))
+	if !awsfacts.ValidLogRetention(l.RetentionDays) {
+		p.errs = append(p.errs, fmt.Errorf("wiring: Logs.RetentionDays %d is not allowed; CloudWatch Logs allows %v", l.RetentionDays, awsfacts.LogRetentionDays))
 	}
 }
 
 // shipLogs registers the tier's log group and lets role run the CloudWatch agent: write to that group's
-// streams and publish metrics in AgentNamespace, nothing else. The agent creates no group (the stack owns
-// it, with its retention); byGroup adds ec2:DescribeTags, which the agent needs to name an instance's Auto
-// Scaling group (it has no resource-level permissions).
+// streams and publish metrics in the agent's namespace, nothing else. The agent creates no group (the
+// stack owns it, with its retention); byGroup adds ec2:DescribeTags, which the agent needs to name an
+// instance's Auto Scaling group (it has no resource-level permissions).
 func shipLogs(ctx *pulumi.Context, name string, role *iam.Role, l LogShipping, byGroup bool, opts ...pulumi.ResourceOption) (*cloudwatch.LogGroup, error) {
 	args := &cloudwatch.LogGroupArgs{
 		Name:            pulumi.String(l.Group),
@@ -72,19 +67,18 @@ func shipLogs(ctx *pulumi.Context, name string, role *iam.Role, l LogShipping, b
 
 // agentPolicy is the CloudWatch agent's permissions for one log group (its ARN without the trailing :*).
 func agentPolicy(groupARN string, byGroup bool) (string, error) {
-	statements := []map[string]any{
-		{"Sid": "ShipLogs", "Effect": "Allow",
+	statements := []any{
+		map[string]any{"Sid": "ShipLogs", "Effect": "Allow",
 			"Action":   []string{"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"},
 			"Resource": []string{groupARN, groupARN + ":log-stream:*"}},
-		{"Sid": "PublishAgentMetrics", "Effect": "Allow", "Action": []string{"cloudwatch:PutMetricData"}, "Resource": []string{"*"},
-			"Condition": map[string]any{"StringEquals": map[string]any{"cloudwatch:namespace": AgentNamespace}}},
+		map[string]any{"Sid": "PublishAgentMetrics", "Effect": "Allow", "Action": []string{"cloudwatch:PutMetricData"}, "Resource": []string{"*"},
+			"Condition": map[string]any{"StringEquals": map[string]any{"cloudwatch:namespace": awsfacts.AgentNamespace}}},
 	}
 	if byGroup {
 		statements = append(statements, map[string]any{"Sid": "ReadOwnGroupName", "Effect": "Allow",
 			"Action": []string{"ec2:DescribeTags"}, "Resource": []string{"*"}})
 	}
-	b, err := json.Marshal(map[string]any{"Version": "2012-10-17", "Statement": statements})
-	return string(b), err
+	return awsfacts.Policy(statements...)
 }
 
 // agentConfig is the CloudWatch agent's configuration for a server of service (api or chat): the
@@ -98,7 +92,7 @@ func agentConfig(service, group string) (string, error) {
 	cfg := map[string]any{
 		"agent": map[string]any{"metrics_collection_interval": 60, "run_as_user": "root"},
 		"metrics": map[string]any{
-			"namespace":         AgentNamespace,
+			"namespace":         awsfacts.AgentNamespace,
 			"append_dimensions": dimension,
 			"metrics_collected": map[string]any{
 				"mem":  map[string]any{"measurement": []string{"mem_used_percent"}},

@@ -81,11 +81,11 @@ func TestServersShipLogsToTheirGroup(t *testing.T) {
 		}
 	}
 	require.NoError(t, json.Unmarshal([]byte(policyNamed(t, m, "api-cloudwatch-agent").Str("policy")), &raw))
-	assert.Equal(t, AgentNamespace, raw.Statement[1].Condition["StringEquals"]["cloudwatch:namespace"])
+	assert.Equal(t, "CWAgent", raw.Statement[1].Condition["StringEquals"]["cloudwatch:namespace"])
 
 	apiCfg := agentConfigOf(t, userData(t, m.One(t, "aws:ec2/launchTemplate:LaunchTemplate")))
 	assert.Equal(t, map[string]any{"AutoScalingGroupName": "${aws:AutoScalingGroupName}"}, lookup(apiCfg, "metrics", "append_dimensions"))
-	assert.Equal(t, AgentNamespace, lookup(apiCfg, "metrics", "namespace"))
+	assert.Equal(t, "CWAgent", lookup(apiCfg, "metrics", "namespace"))
 	for _, entry := range lookup(apiCfg, "logs", "logs_collected", "files", "collect_list").([]any) {
 		assert.Equal(t, "/football/prod/api", entry.(map[string]any)["log_group_name"], "every file goes to the group the tier created")
 	}

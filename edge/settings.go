@@ -3,10 +3,12 @@ package edge
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
+
+	"github.com/football/football-infra/internal/awsfacts"
 )
 
 // Config keys the settings are decoded from; validation messages name paths under them.
@@ -187,8 +189,6 @@ func (s WAFSettings) WithDefaults() WAFSettings {
 	return s
 }
 
-var retentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
-
 // Validate reports every problem of s (defaults applied), each naming its key.
 func (s WAFSettings) Validate() error {
 	var errs []error
@@ -204,17 +204,8 @@ func (s WAFSettings) Validate() error {
 	if s.RateLimit < 100 || s.RateLimit > 2000000000 {
 		fail("rateLimit", s.RateLimit, "allowed 100..2000000000 requests per client IP in 5 minutes")
 	}
-	names := make([]string, 0, len(ManagedGroups))
-	for g := range ManagedGroups {
-		names = append(names, g)
-	}
-	sort.Strings(names)
-	keys := make([]string, 0, len(s.Groups))
-	for g := range s.Groups {
-		keys = append(keys, g)
-	}
-	sort.Strings(keys)
-	for _, g := range keys {
+	names := slices.Sorted(maps.Keys(ManagedGroups))
+	for _, g := range slices.Sorted(maps.Keys(s.Groups)) {
 		if _, ok := ManagedGroups[g]; !ok {
 			fail("groups."+g, g, "unknown group; allowed "+strings.Join(names, ", "))
 			continue
@@ -242,8 +233,8 @@ func (s WAFSettings) Validate() error {
 			fail(at+".action", o.Action, "allowed count, allow, block")
 		}
 	}
-	if !slices.Contains(retentionDays, s.LogRetentionDays) {
-		fail("logRetentionDays", s.LogRetentionDays, fmt.Sprintf("CloudWatch Logs allows %v", retentionDays))
+	if !awsfacts.ValidLogRetention(s.LogRetentionDays) {
+		fail("logRetentionDays", s.LogRetentionDays, fmt.Sprintf("CloudWatch Logs allows %v", awsfacts.LogRetentionDays))
 	}
 	return errors.Join(errs...)
 }

@@ -7,6 +7,8 @@ import (
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/football/football-infra/internal/awsfacts"
 )
 
 // The alarm catalogue. Metrics, statistics and periods follow AWS's "Recommended alarms" page for each
@@ -117,7 +119,7 @@ func apiAlarms(w APIWatch, t Thresholds) []alarm {
 			period: 60, evaluate: 10, datapoints: 10, comparison: above, threshold: 0, missing: missing,
 			description: "The API group has fewer servers in service than it wants for 10 minutes: launches fail " +
 				"(capacity, image, quota) or servers die as fast as they start. Needs the group's metrics collection (on)."},
-		{role: "api-disk-used", parent: w.Component, essential: true, namespace: AgentNamespace, metric: "disk_used_percent",
+		{role: "api-disk-used", parent: w.Component, essential: true, namespace: awsfacts.AgentNamespace, metric: "disk_used_percent",
 			stat: "Maximum", dimensions: pulumi.StringMap{"AutoScalingGroupName": w.AutoScalingGroup, "path": pulumi.String("/"), "fstype": pulumi.String(RootFSType)},
 			period: 300, evaluate: 1, datapoints: 1, comparison: above, threshold: t.DiskUsedPercent, missing: notBreaching,
 			description: "An API server's root file system is fuller than the threshold (the CloudWatch agent's disk metric, the most " +
@@ -132,17 +134,17 @@ func instanceAlarms(w InstanceWatch, region string, t Thresholds) []alarm {
 	out := []alarm{
 		{role: w.Role + "-system-check", parent: w.Component, essential: true, namespace: "AWS/EC2", metric: "StatusCheckFailed_System",
 			stat: "Maximum", dimensions: id, period: 60, evaluate: 2, datapoints: 2, comparison: atLeast, threshold: 1, missing: breaching,
-			actions: []string{automate(region, "recover")},
+			actions: []string{awsfacts.EC2AlarmAction(region, "recover")},
 			description: "The host under the server failed (AWS's system status check) for 2 minutes: EC2 recovers the " +
 				"instance onto new hardware, keeping its ID, private and Elastic IP addresses and EBS volumes; memory and open " +
 				"connections are lost (a reboot). Missing data counts as failing: a server that stops reporting must page."},
 		{role: w.Role + "-instance-check", parent: w.Component, essential: true, namespace: "AWS/EC2", metric: "StatusCheckFailed_Instance",
 			stat: "Maximum", dimensions: id, period: 60, evaluate: 3, datapoints: 3, comparison: atLeast, threshold: 1, missing: breaching,
-			actions:     []string{automate(region, "reboot")},
+			actions:     []string{awsfacts.EC2AlarmAction(region, "reboot")},
 			description: "The server's own status check failed for 3 minutes (kernel, network configuration, exhausted memory): EC2 reboots it."},
 	}
 	if w.Agent {
-		out = append(out, alarm{role: w.Role + "-disk-used", parent: w.Component, essential: true, namespace: AgentNamespace,
+		out = append(out, alarm{role: w.Role + "-disk-used", parent: w.Component, essential: true, namespace: awsfacts.AgentNamespace,
 			metric: "disk_used_percent", stat: "Maximum",
 			dimensions: pulumi.StringMap{"InstanceId": w.InstanceID, "path": pulumi.String("/"), "fstype": pulumi.String(RootFSType)},
 			period:     300, evaluate: 1, datapoints: 1, comparison: above, threshold: t.DiskUsedPercent, missing: notBreaching,
@@ -241,22 +243,6 @@ func cacheAlarms(w CacheWatch, t Thresholds) []alarm {
 		}
 	}
 	return out
-}
-
-// automate is the ARN of an EC2 alarm action in the region's partition.
-func automate(region, action string) string {
-	return "arn:" + partition(region) + ":automate:" + region + ":ec2:" + action
-}
-
-// partition is the ARN partition of a region.
-func partition(region string) string {
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	}
-	return "aws"
 }
 
 // classMemoryGiB is the memory of an RDS instance class (db.<family>.<size>), or 0 when the family is not

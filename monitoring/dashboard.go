@@ -6,6 +6,8 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/football/football-infra/internal/awsfacts"
 )
 
 // accountOf is the account the stack deploys to.
@@ -63,10 +65,10 @@ func (m *Monitoring) dashboard(ctx *pulumi.Context, name string, a MonitoringArg
 				{"AWS/EC2", "StatusCheckFailed", "InstanceId", chat},
 			}},
 			{"Servers: memory and root disk used (%)", "Maximum", [][]any{
-				{AgentNamespace, "mem_used_percent", "AutoScalingGroupName", asg},
-				{AgentNamespace, "disk_used_percent", "AutoScalingGroupName", asg, "path", "/", "fstype", RootFSType},
-				{AgentNamespace, "mem_used_percent", "InstanceId", chat},
-				{AgentNamespace, "disk_used_percent", "InstanceId", chat, "path", "/", "fstype", RootFSType},
+				{awsfacts.AgentNamespace, "mem_used_percent", "AutoScalingGroupName", asg},
+				{awsfacts.AgentNamespace, "disk_used_percent", "AutoScalingGroupName", asg, "path", "/", "fstype", RootFSType},
+				{awsfacts.AgentNamespace, "mem_used_percent", "InstanceId", chat},
+				{awsfacts.AgentNamespace, "disk_used_percent", "InstanceId", chat, "path", "/", "fstype", RootFSType},
 			}},
 			{"Database: CPU (%), connections", "Average", [][]any{
 				{"AWS/RDS", "CPUUtilization", "DBInstanceIdentifier", db},

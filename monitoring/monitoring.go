@@ -9,7 +9,6 @@
 package monitoring
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -20,19 +19,15 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/sns"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/football/football-infra/internal/awsfacts"
 )
 
 const monitoringType = "football:monitoring:Monitoring"
 
-// What the servers' CloudWatch agent publishes, and how their disk metric is named (compute writes the
-// agent's configuration to match).
-const (
-	// AgentNamespace is the agent's metric namespace.
-	AgentNamespace = "CWAgent"
-	// RootFSType is the file system of Ubuntu's root volume on Canonical's images, a dimension of the
-	// agent's disk metric.
-	RootFSType = "ext4"
-)
+// RootFSType is the file system of Ubuntu's root volume on Canonical's images, a dimension of the
+// CloudWatch agent's disk metric (the agent publishes in awsfacts.AgentNamespace; compute configures it).
+const RootFSType = "ext4"
 
 // Roles of the alarms an instance refresh watches to roll a release back.
 const (
@@ -212,18 +207,15 @@ func (m *Monitoring) topic(ctx *pulumi.Context, name string, a MonitoringArgs) (
 	child := pulumi.Parent(m)
 	account := accountOf(ctx, m)
 	keyPolicy := account.ApplyT(func(acct string) (string, error) {
-		return toJSON(map[string]any{
-			"Version": "2012-10-17",
-			"Statement": []any{
-				map[string]any{"Sid": "AccountAdministers", "Effect": "Allow",
-					"Principal": map[string]any{"AWS": "arn:" + partition(a.Region) + ":iam::" + acct + ":root"},
-					"Action":    "kms:*", "Resource": "*"},
-				map[string]any{"Sid": "CloudWatchAlarmsPublish", "Effect": "Allow",
-					"Principal": map[string]any{"Service": "cloudwatch.amazonaws.com"},
-					"Action":    []string{"kms:Decrypt", "kms:GenerateDataKey*"}, "Resource": "*",
-					"Condition": map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": acct}}},
-			},
-		})
+		return awsfacts.Policy(
+			map[string]any{"Sid": "AccountAdministers", "Effect": "Allow",
+				"Principal": map[string]any{"AWS": awsfacts.AccountRoot(a.Region, acct)},
+				"Action":    "kms:*", "Resource": "*"},
+			map[string]any{"Sid": "CloudWatchAlarmsPublish", "Effect": "Allow",
+				"Principal": map[string]any{"Service": "cloudwatch.amazonaws.com"},
+				"Action":    []string{"kms:Decrypt", "kms:GenerateDataKey*"}, "Resource": "*",
+				"Condition": map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": acct}}},
+		)
 	}).(pulumi.StringOutput)
 	key, err := kms.NewKey(ctx, name+"-key", &kms.KeyArgs{
 		Description:       pulumi.String("football " + a.Stack + ": encrypts the alarm topic"),
@@ -241,14 +233,11 @@ func (m *Monitoring) topic(ctx *pulumi.Context, name string, a MonitoringArgs) (
 		return pulumi.StringOutput{}, err
 	}
 	policy := pulumi.All(topic.Arn, account).ApplyT(func(v []any) (string, error) {
-		return toJSON(map[string]any{
-			"Version": "2012-10-17",
-			"Statement": []any{map[string]any{
-				"Sid": "CloudWatchAlarmsPublish", "Effect": "Allow",
-				"Principal": map[string]any{"Service": "cloudwatch.amazonaws.com"},
-				"Action":    "sns:Publish", "Resource": v[0].(string),
-				"Condition": map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": v[1].(string)}},
-			}},
+		return awsfacts.Policy(map[string]any{
+			"Sid": "CloudWatchAlarmsPublish", "Effect": "Allow",
+			"Principal": map[string]any{"Service": "cloudwatch.amazonaws.com"},
+			"Action":    "sns:Publish", "Resource": v[0].(string),
+			"Condition": map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": v[1].(string)}},
 		})
 	}).(pulumi.StringOutput)
 	if _, err := sns.NewTopicPolicy(ctx, name+"-alarms-policy", &sns.TopicPolicyArgs{Arn: topic.Arn, Policy: policy}, child); err != nil {
@@ -311,9 +300,4 @@ func (m *Monitoring) alarm(ctx *pulumi.Context, a MonitoringArgs, al alarm, topi
 	m.Alarms = append(m.Alarms, AlarmName(a.Project, a.Stack, al.role))
 	slices.Sort(m.Alarms)
 	return nil
-}
-
-func toJSON(v any) (string, error) {
-	b, err := json.Marshal(v)
-	return string(b), err
 }

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/football/football-infra/internal/awsfacts"
 )
 
 // settingsKey is the config key Settings is decoded from; validation messages name paths under it.
@@ -121,9 +123,7 @@ func (s Settings) WithDefaults() Settings {
 
 var (
 	email  = regexp.MustCompile(`^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$`)
-	kmsKey = regexp.MustCompile(`^arn:aws[a-z-]*:kms:([a-z0-9-]+):[0-9]{12}:key/[A-Za-z0-9-]+$`)
-	// retentionDays are CloudWatch Logs' allowed retention values.
-	retentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+	kmsKey = regexp.MustCompile(`^arn:(aws[a-z-]*):kms:([a-z0-9-]+):[0-9]{12}:key/[A-Za-z0-9-]+$`)
 )
 
 // Validate reports every problem of s (defaults applied) at once, each naming its config path, the bad
@@ -161,14 +161,16 @@ func (s Settings) Validate() error {
 	if s.Alarms == SetNone && (len(s.Email) > 0 || s.Webhook != "") {
 		fail("alarms", s.Alarms, "nothing would notify the listed email/webhook; choose essential or full, or remove them")
 	}
-	if !slices.Contains(retentionDays, s.LogRetentionDays) {
-		fail("logRetentionDays", s.LogRetentionDays, fmt.Sprintf("CloudWatch Logs allows %v", retentionDays))
+	if !awsfacts.ValidLogRetention(s.LogRetentionDays) {
+		fail("logRetentionDays", s.LogRetentionDays, fmt.Sprintf("CloudWatch Logs allows %v", awsfacts.LogRetentionDays))
 	}
 	if s.LogKMSKeyARN != "" {
 		if m := kmsKey.FindStringSubmatch(s.LogKMSKeyARN); m == nil {
 			fail("logKmsKeyArn", s.LogKMSKeyARN, "must be a KMS key ARN: arn:aws:kms:<region>:<account>:key/<id>")
-		} else if s.Region != "" && m[1] != s.Region {
-			fail("logKmsKeyArn", s.LogKMSKeyARN, fmt.Sprintf("the key is in %s; log groups use keys of their own region %s", m[1], s.Region))
+		} else if s.Region != "" && m[2] != s.Region {
+			fail("logKmsKeyArn", s.LogKMSKeyARN, fmt.Sprintf("the key is in %s; log groups use keys of their own region %s", m[2], s.Region))
+		} else if s.Region != "" && m[1] != awsfacts.Partition(s.Region) {
+			fail("logKmsKeyArn", s.LogKMSKeyARN, fmt.Sprintf("the ARN's partition is %s; %s is in partition %s", m[1], s.Region, awsfacts.Partition(s.Region)))
 		}
 	}
 	t := s.Thresholds

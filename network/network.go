@@ -9,7 +9,6 @@ package network
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -24,6 +23,8 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
 	awsxec2 "github.com/pulumi/pulumi-awsx/sdk/v2/go/awsx/ec2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/football/football-infra/internal/awsfacts"
 )
 
 const networkType = "football:network:Network"
@@ -125,8 +126,7 @@ var (
 		netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("172.16.0.0/12"),
 		netip.MustParsePrefix("192.168.0.0/16"), netip.MustParsePrefix("100.64.0.0/10"),
 	}
-	retentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
-	instanceType  = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z0-9]+$`)
+	instanceType = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z0-9]+$`)
 )
 
 const key = "football:network"
@@ -183,8 +183,8 @@ func (s Settings) Validate() error {
 	default:
 		fail("nat", fmt.Sprintf("%q", s.NAT), "allowed none, instance, single, perAz")
 	}
-	if !slices.Contains(retentionDays, s.FlowLogs.RetentionDays) {
-		fail("flowLogs.retentionDays", s.FlowLogs.RetentionDays, fmt.Sprintf("CloudWatch Logs allows %v", retentionDays))
+	if !awsfacts.ValidLogRetention(s.FlowLogs.RetentionDays) {
+		fail("flowLogs.retentionDays", s.FlowLogs.RetentionDays, fmt.Sprintf("CloudWatch Logs allows %v", awsfacts.LogRetentionDays))
 	}
 	switch s.FlowLogs.TrafficType {
 	case "ALL", "ACCEPT", "REJECT":
@@ -515,7 +515,7 @@ func NoPublicIPOnLaunch(_ context.Context, args *pulumi.ResourceTransformArgs) *
 func (n *Network) s3Endpoint(ctx *pulumi.Context, name string, a NetworkArgs, v *awsxec2.Vpc, tables map[Tier][]pulumi.StringOutput) error {
 	endpoint, err := ec2.NewVpcEndpoint(ctx, name+"-s3", &ec2.VpcEndpointArgs{
 		VpcId:           v.VpcId,
-		ServiceName:     pulumi.String("com.amazonaws." + a.Region + ".s3"),
+		ServiceName:     pulumi.String(awsfacts.EndpointService(a.Region, "s3")),
 		VpcEndpointType: pulumi.String("Gateway"),
 	}, pulumi.Parent(n))
 	if err != nil {
@@ -671,20 +671,10 @@ func (n *Network) flowLogs(ctx *pulumi.Context, name string, a NetworkArgs, v *a
 		return pulumi.StringOutput{}, err
 	}
 	account := aws.GetCallerIdentityOutput(ctx, aws.GetCallerIdentityOutputArgs{}, pulumi.Parent(n)).AccountId()
-	// The confused-deputy conditions keep other accounts' flow logs from using this role.
+	// The confused-deputy conditions keep other accounts' flow logs from using this role. The flow logs'
+	// ARNs are in the region's partition (arn:aws-us-gov:ec2:..., arn:aws-cn:ec2:...).
 	assume := account.ApplyT(func(acct string) (string, error) {
-		return toJSON(map[string]any{
-			"Version": "2012-10-17",
-			"Statement": []any{map[string]any{
-				"Effect":    "Allow",
-				"Principal": map[string]any{"Service": "vpc-flow-logs.amazonaws.com"},
-				"Action":    "sts:AssumeRole",
-				"Condition": map[string]any{
-					"StringEquals": map[string]any{"aws:SourceAccount": acct},
-					"ArnLike":      map[string]any{"aws:SourceArn": "arn:aws:ec2:" + a.Region + ":" + acct + ":vpc-flow-log/*"},
-				},
-			}},
-		})
+		return flowLogTrust(a.Region, acct)
 	}).(pulumi.StringOutput)
 	role, err := iam.NewRole(ctx, name+"-flow-logs-role", &iam.RoleArgs{
 		AssumeRolePolicy: assume,
@@ -694,22 +684,19 @@ func (n *Network) flowLogs(ctx *pulumi.Context, name string, a NetworkArgs, v *a
 		return pulumi.StringOutput{}, err
 	}
 	policy := group.Arn.ApplyT(func(arn string) (string, error) {
-		return toJSON(map[string]any{
-			"Version": "2012-10-17",
-			"Statement": []any{
-				map[string]any{
-					"Effect":   "Allow",
-					"Action":   []string{"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"},
-					"Resource": []string{arn, arn + ":*"},
-				},
-				// DescribeLogGroups has no resource-level permissions on a single group.
-				map[string]any{
-					"Effect":   "Allow",
-					"Action":   "logs:DescribeLogGroups",
-					"Resource": "*",
-				},
+		return awsfacts.Policy(
+			map[string]any{
+				"Effect":   "Allow",
+				"Action":   []string{"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"},
+				"Resource": []string{arn, arn + ":*"},
 			},
-		})
+			// DescribeLogGroups has no resource-level permissions on a single group.
+			map[string]any{
+				"Effect":   "Allow",
+				"Action":   "logs:DescribeLogGroups",
+				"Resource": "*",
+			},
+		)
 	}).(pulumi.StringOutput)
 	if _, err := iam.NewRolePolicy(ctx, name+"-flow-logs-policy", &iam.RolePolicyArgs{
 		Role:   role.Name,
@@ -730,9 +717,17 @@ func (n *Network) flowLogs(ctx *pulumi.Context, name string, a NetworkArgs, v *a
 	return group.Name, nil
 }
 
-func toJSON(v any) (string, error) {
-	b, err := json.Marshal(v)
-	return string(b), err
+// flowLogTrust lets VPC flow logs of account acct, in region, assume the flow-log role.
+func flowLogTrust(region, acct string) (string, error) {
+	return awsfacts.Policy(map[string]any{
+		"Effect":    "Allow",
+		"Principal": map[string]any{"Service": "vpc-flow-logs.amazonaws.com"},
+		"Action":    "sts:AssumeRole",
+		"Condition": map[string]any{
+			"StringEquals": map[string]any{"aws:SourceAccount": acct},
+			"ArnLike":      map[string]any{"aws:SourceArn": awsfacts.ARN(region, "ec2", acct, "vpc-flow-log/*")},
+		},
+	})
 }
 
 func insideAllowed(p netip.Prefix) bool {

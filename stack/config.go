@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"reflect"
 	"regexp"
@@ -120,7 +121,7 @@ func Load(ctx *pulumi.Context, keys []string) (*Config, error) {
 	}
 	for _, k := range keys {
 		if strings.HasPrefix(k, project+":") && !known[k] {
-			add(fmt.Errorf("%s: unknown key; allowed %s", k, strings.Join(sortedKeys(known), ", ")))
+			add(fmt.Errorf("%s: unknown key; allowed %s", k, strings.Join(slices.Sorted(maps.Keys(known)), ", ")))
 		}
 	}
 
@@ -225,7 +226,7 @@ func (c *Config) crossChecks(ctx *pulumi.Context) error {
 			c.NATArchitecture = arch
 		}
 	}
-	c.Architectures = sortedKeys(archs)
+	c.Architectures = slices.Sorted(maps.Keys(archs))
 	if c.Network.NAT == network.NATNone && c.API.Release != "" {
 		// The chat server has its own public address; the API servers reach the Ubuntu archive and ECR
 		// only through NAT.
@@ -358,7 +359,7 @@ func unknownFields(path string, v any, t reflect.Type) []error {
 		for _, k := range names {
 			ft, ok := fields[k]
 			if !ok {
-				errs = append(errs, fmt.Errorf("%s.%s: unknown key; allowed %s", path, k, strings.Join(sortedKeys(fields), ", ")))
+				errs = append(errs, fmt.Errorf("%s.%s: unknown key; allowed %s", path, k, strings.Join(slices.Sorted(maps.Keys(fields)), ", ")))
 				continue
 			}
 			errs = append(errs, unknownFields(path+"."+k, val[k], ft)...)
@@ -414,15 +415,6 @@ func typeName(t reflect.Type) string {
 	return t.Kind().String()
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 // EnvConfigKeys lists the config keys of a real run: the Pulumi CLI hands a Go program its config as a
 // JSON object in PULUMI_CONFIG, and the SDK offers no way to list keys.
 func EnvConfigKeys() ([]string, error) {
@@ -434,5 +426,5 @@ func EnvConfigKeys() ([]string, error) {
 	if err := json.Unmarshal([]byte(raw), &m); err != nil {
 		return nil, fmt.Errorf("reading %s: %w", pulumi.EnvConfig, err)
 	}
-	return sortedKeys(m), nil
+	return slices.Sorted(maps.Keys(m)), nil
 }

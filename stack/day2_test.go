@@ -124,25 +124,103 @@ func setPath(t *testing.T, obj map[string]any, path []string, value string) {
 	setPath(t, next, path[1:], value)
 }
 
-// replacedBy lists the resources of before whose URN is gone from after, or whose replace-forcing inputs
-// differ, with the inputs that differ.
+// replacedBy lists the resources of before that the change to after replaces, each with why: its URN is
+// gone; an input the provider replaces it for (forceNew) or one the program marks with ReplaceOnChanges
+// differs; its replacementTrigger changed; or a resource it is to be replaced with (ReplaceWith) is
+// replaced. Inputs under IgnoreChanges never count: the engine does not diff them.
 func replacedBy(before, after *mock.Mocks) map[string][]string {
 	out := map[string][]string{}
+	replacedURNs := map[string]bool{}
 	for _, r := range before.All() {
 		next := after.ByURN(r.URN)
 		if next == nil {
 			out[r.Name] = []string{"(gone)"}
+			replacedURNs[r.URN] = true
 			continue
 		}
+		var why []string
 		for _, p := range forceNew[r.Type] {
-			old, had := r.Input(p)
-			now, has := next.Input(p)
-			if had != has || (had && !reflect.DeepEqual(old.Mappable(), now.Mappable())) {
-				out[r.Name] = append(out[r.Name], p)
+			if changed(r, next, p) {
+				why = append(why, p)
+			}
+		}
+		for _, p := range next.ReplaceOnChanges {
+			if changed(r, next, p) {
+				why = append(why, "replaceOnChanges "+p)
+			}
+		}
+		if !reflect.DeepEqual(r.ReplacementTrigger.Mappable(), next.ReplacementTrigger.Mappable()) {
+			why = append(why, "replacementTrigger")
+		}
+		if len(why) > 0 {
+			out[r.Name] = why
+			replacedURNs[r.URN] = true
+		}
+	}
+	// ReplaceWith: replaced along with any resource it names, transitively.
+	for grew := true; grew; {
+		grew = false
+		for _, r := range after.All() {
+			for _, with := range r.ReplaceWith {
+				if replacedURNs[with] && !replacedURNs[r.URN] && before.ByURN(r.URN) != nil {
+					out[r.Name] = append(out[r.Name], "replaceWith "+with)
+					replacedURNs[r.URN], grew = true, true
+				}
 			}
 		}
 	}
 	return out
+}
+
+// changed tells whether the input at path differs between two registrations of a resource, ignoring what
+// the new registration's IgnoreChanges covers. A path with a [*] wildcard compares the list it is in;
+// "*" compares every input.
+func changed(old, next *mock.Resource, path string) bool {
+	path, _, _ = strings.Cut(path, "[*]")
+	if path == "*" {
+		path = ""
+	}
+	a, had := prunedInput(old, path, next.IgnoreChanges)
+	b, has := prunedInput(next, path, next.IgnoreChanges)
+	return had != has || (had && !reflect.DeepEqual(a, b))
+}
+
+// prunedInput is r's input at path as plain values, with the ignored paths removed.
+func prunedInput(r *mock.Resource, path string, ignore []string) (any, bool) {
+	for _, ig := range ignore {
+		if ig == path || strings.HasPrefix(path, ig+".") || strings.HasPrefix(path, ig+"[") {
+			return nil, false // ignored as a whole
+		}
+	}
+	v, ok := r.Input(path)
+	if !ok {
+		return nil, false
+	}
+	plain := v.Mappable()
+	for _, ig := range ignore {
+		rest := ig
+		if path != "" {
+			var inside bool
+			if rest, inside = strings.CutPrefix(ig, path+"."); !inside {
+				continue
+			}
+		}
+		deletePath(plain, strings.Split(rest, "."))
+	}
+	return plain, true
+}
+
+// deletePath removes a dotted path from nested maps (a copy made by Mappable, so the recording is unchanged).
+func deletePath(v any, path []string) {
+	m, ok := v.(map[string]any)
+	if !ok || len(path) == 0 {
+		return
+	}
+	if len(path) == 1 {
+		delete(m, path[0])
+		return
+	}
+	deletePath(m[path[0]], path[1:])
 }
 
 // TestRoutineChangesReplaceNothing plans each committed stack before and after each routine operation and
@@ -165,6 +243,16 @@ func TestRoutineChangesReplaceNothing(t *testing.T) {
 			want := append([]string{}, op.replaced...)
 			sort.Strings(want)
 			assert.Equal(t, want, names, "replaced: %v", got)
+			// Even a deliberate replacement must be one the engine can carry out and that leaves nothing
+			// behind: a protected resource stops the update, a retained one stays in AWS, unmanaged.
+			for _, n := range names {
+				for _, r := range before.All() {
+					if r.Name == n {
+						assert.False(t, r.Protect, "%s is protected: `pulumi up` would refuse to replace it", n)
+						assert.False(t, r.RetainOnDelete, "%s is retained on delete: the replaced one would stay in AWS", n)
+					}
+				}
+			}
 		})
 	}
 }

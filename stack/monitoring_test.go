@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -9,7 +10,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/football/football-infra/compute"
 	"github.com/football/football-infra/internal/mock"
 	"github.com/football/football-infra/monitoring"
 )
@@ -170,7 +170,13 @@ func TestAlarmsWatchTheStacksOwnResources(t *testing.T) {
 		}
 	}
 	assert.Len(t, m.ByType("aws:cloudwatch/dashboard:Dashboard"), 1, "prod has its dashboard")
-	assert.Equal(t, compute.AgentNamespace, monitoring.AgentNamespace, "the alarms read what the agent publishes")
+	// The disk alarms read the namespace the servers' agents may publish in.
+	for _, role := range []string{"api", "chat"} {
+		var agent struct{ Statement []map[string]any }
+		require.NoError(t, json.Unmarshal([]byte(named(t, m, "aws:iam/rolePolicy:RolePolicy", role+"-cloudwatch-agent").Str("policy")), &agent))
+		allowed := agent.Statement[1]["Condition"].(map[string]any)["StringEquals"].(map[string]any)["cloudwatch:namespace"]
+		assert.Equal(t, allowed, named(t, m, alarmType, role+"-disk-used").Str("namespace"), role)
+	}
 }
 
 // TestDevHasTheEssentialAlarms: dev watches outages and heals its single servers (NAT instance included),

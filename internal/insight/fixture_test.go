@@ -92,12 +92,13 @@ type topology struct {
 	redisNodes   int // numCacheClusters; 0 with shards
 	redisShards  int
 	apiDesired   int
-	chatPortOpen int  // chat port open to the world (0: none)
+	chatPortOpen int  // the chat port, open to the world (0: 8080 from the load balancer only)
 	httpOnly     bool // port 80 forwards instead of redirecting
 }
 
-// secureFixture is a full plan in which every FSBP control passes: a three-AZ awsx VPC, an ALB with an
-// HTTPS listener and an HTTP redirect, an Auto Scaling group and a private instance with IMDSv2 and SSM,
+// secureFixture is a full plan shaped like the program's prod plan with a domain, in which every FSBP control
+// passes except the one the exception table grants the chat server (EC2.9, its Elastic IP): a three-AZ
+// awsx VPC, an ALB with an HTTPS listener and an HTTP redirect, an Auto Scaling group, the chat server,
 // a Multi-AZ RDS instance and a replicated, encrypted Redis group.
 func secureFixture(t topology) *fixture {
 	if t.nat == "" {
@@ -134,19 +135,19 @@ func secureFixture(t topology) *fixture {
 	f.add(compNetwork, typeDefaultSG, "net-default-sg", "sg-default", map[string]any{"vpcId": "vpc-1"}, nil)
 	f.add(compNetwork, typeFlowLog, "net-flow-log", "fl-1", map[string]any{"vpcId": "vpc-1", "logDestinationType": "cloud-watch-logs"}, nil)
 	if t.nat == "instance" {
-		f.add(compNetwork, typeLaunchTemplate, "net-nat-lt", "lt-nat", map[string]any{
-			"instanceType":        "t4g.nano",
-			"metadataOptions":     map[string]any{"httpTokens": "required"},
-			"iamInstanceProfile":  map[string]any{"arn": "arn:profile/nat"},
-			"blockDeviceMappings": []any{map[string]any{"ebs": map[string]any{"volumeSize": 8, "volumeType": "gp3", "encrypted": "true"}}},
-		}, nil)
+		// As network.natInstance builds it: a plain instance (no launch template, no instance profile: it
+		// forwards packets and holds no AWS credentials), an Elastic IP, and the private subnets' default
+		// routes through its network interface.
 		f.add(compNetwork, typeInstance, "net-nat", "i-nat", map[string]any{
-			"launchTemplate": map[string]any{"id": "lt-nat"}, "subnetId": "pub-a", "sourceDestCheck": false,
-			"vpcSecurityGroupIds": []any{"sg-nat"},
+			"instanceType": "t4g.nano", "subnetId": "pub-a", "sourceDestCheck": false, "vpcSecurityGroupIds": []any{"sg-nat"},
+			"metadataOptions": map[string]any{"httpEndpoint": "enabled", "httpTokens": "required", "httpPutResponseHopLimit": 1},
+			"rootBlockDevice": map[string]any{"volumeSize": 8, "volumeType": "gp3", "encrypted": true, "deleteOnTermination": true},
 		}, map[string]any{"primaryNetworkInterfaceId": "eni-nat"})
 		f.add(compNetwork, typeEIP, "net-nat-eip", "eipalloc-nat", map[string]any{"instance": "i-nat", "domain": "vpc"}, nil)
-		f.add(compNetwork, typeInstanceProf, "net-nat-profile", "nat-profile", map[string]any{"role": "nat-role"}, map[string]any{"arn": "arn:profile/nat"})
-		f.add(compNetwork, typeRoleAttachment, "net-nat-ssm", "nat-ssm", map[string]any{"role": "nat-role", "policyArn": "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"}, nil)
+		for _, az := range []string{"a", "b", "c"} {
+			f.add(compNetwork, typeRoute, "net-nat-route-"+az, "r-nat-"+az, map[string]any{
+				"routeTableId": "rtb-priv-" + az, "destinationCidrBlock": "0.0.0.0/0", "networkInterfaceId": "eni-nat"}, nil)
+		}
 	}
 
 	// API tier: ALB in the public subnets, HTTPS plus an HTTP redirect, the group in the private subnets.
@@ -186,23 +187,26 @@ func secureFixture(t topology) *fixture {
 		"launchTemplate": map[string]any{"id": "lt-api"}, "healthCheckType": "ELB", "targetGroupArns": []any{"arn:tg"},
 	}, nil)
 
-	// A private worker instance under the chat component: IMDSv2, SSM, no public address.
+	// The chat server as compute.NewChatBastion builds it: a plain instance (no launch template) in a public
+	// subnet with IMDSv2, Session Manager's instance profile and an encrypted root volume, reached through
+	// its Elastic IP; its chat port admits the load balancer (a stack with a domain), SSH nothing.
 	f.add(compChat, typeSG, "chat-sg", "sg-chat", map[string]any{"vpcId": "vpc-1"}, nil)
 	if t.chatPortOpen != 0 {
 		f.add(compChat, typeIngressRule, "chat-world", "sgr-chat", map[string]any{
 			"securityGroupId": "sg-chat", "ipProtocol": "tcp", "fromPort": t.chatPortOpen, "toPort": t.chatPortOpen, "cidrIpv4": "0.0.0.0/0"}, nil)
+	} else {
+		f.add(compChat, typeIngressRule, "chat-chat-from-alb", "sgr-chat-alb", map[string]any{
+			"securityGroupId": "sg-chat", "ipProtocol": "tcp", "fromPort": 8080, "toPort": 8080, "referencedSecurityGroupId": "sg-alb"}, nil)
 	}
-	f.add(compChat, typeInstanceProf, "chat-profile", "chat-profile-x", map[string]any{"role": "chat-role"}, map[string]any{"arn": "arn:profile/chat"})
+	f.add(compChat, typeInstanceProf, "chat-profile", "chat-profile-x", map[string]any{"role": "chat-role"},
+		map[string]any{"arn": "arn:profile/chat", "name": "chat-profile-x"})
 	f.add(compChat, typeRoleAttachment, "chat-ssm", "chat-ssm", map[string]any{"role": "chat-role", "policyArn": "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"}, nil)
-	f.add(compChat, typeLaunchTemplate, "chat-lt", "lt-chat", map[string]any{
-		"instanceType":        "t4g.micro",
-		"metadataOptions":     map[string]any{"httpTokens": "required"},
-		"iamInstanceProfile":  map[string]any{"arn": "arn:profile/chat"},
-		"blockDeviceMappings": []any{map[string]any{"ebs": map[string]any{"volumeSize": 16, "volumeType": "gp3"}}},
-	}, nil)
 	f.add(compChat, typeInstance, "chat-server", "i-chat", map[string]any{
-		"launchTemplate": map[string]any{"id": "lt-chat"}, "subnetId": "priv-b", "vpcSecurityGroupIds": []any{"sg-chat"},
+		"instanceType": "t4g.micro", "subnetId": "pub-b", "vpcSecurityGroupIds": []any{"sg-chat"}, "iamInstanceProfile": "chat-profile-x",
+		"metadataOptions": map[string]any{"httpEndpoint": "enabled", "httpTokens": "required", "httpPutResponseHopLimit": 1},
+		"rootBlockDevice": map[string]any{"volumeSize": 16, "volumeType": "gp3", "encrypted": true, "deleteOnTermination": true},
 	}, map[string]any{"primaryNetworkInterfaceId": "eni-chat"})
+	f.add(compChat, typeEIP, "chat-eip", "eipalloc-chat", map[string]any{"instance": "i-chat", "domain": "vpc"}, nil)
 
 	// Data tier.
 	f.add(compData, typeSG, "data-db-sg", "sg-db", map[string]any{"vpcId": "vpc-1"}, nil)

@@ -3,7 +3,9 @@ package insight
 import (
 	"fmt"
 	"io"
+	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -241,7 +243,7 @@ func BuildDiagram(p *Plan) *Diagram {
 			nats[nat] = true
 		}
 	}
-	for _, id := range sortedKeys(nats) {
+	for _, id := range slices.Sorted(maps.Keys(nats)) {
 		d.add(&Node{ID: nodeInternet, Label: "Internet", Shape: "circle", Kind: "internet"})
 		d.edge(id, nodeInternet, "egress")
 	}

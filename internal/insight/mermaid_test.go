@@ -54,7 +54,7 @@ func TestDiagramPlacement(t *testing.T) {
 		{"NAT instance in its subnet", topology{nat: "instance"}, "nat-instance", []string{a + "/public"}},
 		{"ALB node in every public subnet", topology{}, "alb", []string{a + "/public", b + "/public", c + "/public"}},
 		{"API group in every private subnet", topology{}, "asg", []string{a + "/private", b + "/private", c + "/private"}},
-		{"chat server in its subnet", topology{}, "instance", []string{b + "/private"}},
+		{"chat server in its subnet", topology{}, "instance", []string{b + "/public"}},
 		{"single-AZ database: primary only", topology{}, "rds-standby", nil},
 		{"Multi-AZ database: standby in a second AZ", topology{rdsMultiAZ: true}, "rds-standby", []string{b + "/data"}},
 		{"database primary", topology{rdsMultiAZ: true}, "rds-primary", []string{a + "/data"}},

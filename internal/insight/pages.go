@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -168,7 +170,7 @@ func WritePages(dir string, pages map[string][]byte) error {
 			}
 		}
 	}
-	for _, name := range sortedKeys(pages) {
+	for _, name := range slices.Sorted(maps.Keys(pages)) {
 		if err := os.WriteFile(filepath.Join(root, name), pages[name], 0o644); err != nil {
 			return err
 		}
@@ -185,7 +187,7 @@ func CheckPages(dir string, pages map[string][]byte) error {
 		return err
 	}
 	var problems []string
-	for _, name := range sortedKeys(pages) {
+	for _, name := range slices.Sorted(maps.Keys(pages)) {
 		got, err := os.ReadFile(filepath.Join(root, name))
 		switch {
 		case errors.Is(err, fs.ErrNotExist):

@@ -9,7 +9,6 @@ package insight
 
 import (
 	"context"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -304,14 +303,5 @@ func dedupe(in []string) []string {
 			out = append(out, s)
 		}
 	}
-	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
 	return out
 }

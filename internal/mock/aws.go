@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+
+	"github.com/football/football-infra/internal/awsfacts"
 )
 
 // answer returns the ID and outputs for one registration. Outputs start as the inputs (what the
@@ -76,7 +78,7 @@ func (m *Mocks) answer(r *Resource) (string, resource.PropertyMap, error) {
 		ip := publicIP(r.URN)
 		set("allocationId", id)
 		set("publicIp", ip)
-		set("publicDns", "ec2-"+strings.ReplaceAll(ip, ".", "-")+"."+m.Region+".compute.amazonaws.com")
+		set("publicDns", "ec2-"+strings.ReplaceAll(ip, ".", "-")+"."+m.Region+".compute."+m.dnsSuffix())
 		set("arn", m.arn("ec2", "elastic-ip/"+id))
 		return id, outs, nil
 	case "aws:ec2/eipAssociation:EipAssociation":
@@ -157,18 +159,18 @@ func (m *Mocks) answer(r *Resource) (string, resource.PropertyMap, error) {
 		return name, outs, nil
 	case "aws:cloudwatch/dashboard:Dashboard":
 		name := r.Str("dashboardName")
-		set("dashboardArn", "arn:aws:cloudwatch::"+Account+":dashboard/"+name)
+		set("dashboardArn", "arn:"+m.partition()+":cloudwatch::"+Account+":dashboard/"+name)
 		return name, outs, nil
 	case "aws:iam/role:Role":
 		name := physical("name")
 		set("name", name)
-		set("arn", "arn:aws:iam::"+Account+":role/"+name)
+		set("arn", awsfacts.IAMARN(m.Region, Account, "role/"+name))
 		set("uniqueId", "AROA"+strings.ToUpper(hashHex(17, r.URN)))
 		return name, outs, nil
 	case "aws:iam/instanceProfile:InstanceProfile":
 		name := physical("name")
 		set("name", name)
-		set("arn", "arn:aws:iam::"+Account+":instance-profile/"+name)
+		set("arn", awsfacts.IAMARN(m.Region, Account, "instance-profile/"+name))
 		return name, outs, nil
 	case "aws:iam/rolePolicy:RolePolicy":
 		name := physical("name")
@@ -177,7 +179,7 @@ func (m *Mocks) answer(r *Resource) (string, resource.PropertyMap, error) {
 	case "aws:iam/policy:Policy":
 		name := physical("name")
 		set("name", name)
-		arn := "arn:aws:iam::" + Account + ":policy/" + name
+		arn := awsfacts.IAMARN(m.Region, Account, "policy/"+name)
 		set("arn", arn)
 		return arn, outs, nil
 	case "aws:iam/rolePolicyAttachment:RolePolicyAttachment":
@@ -206,7 +208,7 @@ func (m *Mocks) answer(r *Resource) (string, resource.PropertyMap, error) {
 			name = name[:32]
 		}
 		suffix := "app/" + name + "/" + hashHex(16, r.URN)
-		dns := name + "-" + fmt.Sprint(1000000000+int(hashNum(r.URN)%900000000)) + "." + m.Region + ".elb.amazonaws.com"
+		dns := name + "-" + fmt.Sprint(1000000000+int(hashNum(r.URN)%900000000)) + "." + m.Region + ".elb." + m.dnsSuffix()
 		if b, _ := r.Bool("internal"); b {
 			dns = "internal-" + dns
 		}
@@ -244,9 +246,9 @@ func (m *Mocks) answer(r *Resource) (string, resource.PropertyMap, error) {
 	case "aws:s3/bucketV2:BucketV2", "aws:s3/bucket:Bucket":
 		name := strings.ToLower(physical("bucket"))
 		set("bucket", name)
-		set("arn", "arn:aws:s3:::"+name)
-		set("bucketDomainName", name+".s3.amazonaws.com")
-		set("bucketRegionalDomainName", name+".s3."+m.Region+".amazonaws.com")
+		set("arn", "arn:"+m.partition()+":s3:::"+name)
+		set("bucketDomainName", name+".s3."+m.dnsSuffix())
+		set("bucketRegionalDomainName", name+".s3."+m.Region+"."+m.dnsSuffix())
 		return name, outs, nil
 
 	case "aws:secretsmanager/secret:Secret":
@@ -371,7 +373,7 @@ func (m *Mocks) rdsInstance(r *Resource, outs resource.PropertyMap, physical fun
 	if p, ok := r.Num("port"); ok {
 		port = int(p)
 	}
-	address := fmt.Sprintf("%s.c%s.%s.rds.amazonaws.com", id, hashHex(11, Account, m.Region), m.Region)
+	address := fmt.Sprintf("%s.c%s.%s.rds.%s", id, hashHex(11, Account, m.Region), m.Region, m.dnsSuffix())
 	set := func(k string, v any) { outs[resource.PropertyKey(k)] = resource.NewPropertyValue(v) }
 	set("identifier", id)
 	set("address", address)
@@ -399,7 +401,7 @@ func (m *Mocks) replicationGroup(r *Resource, outs resource.PropertyMap, physica
 	id := strings.ToLower(physical("replicationGroupId"))
 	shortRegion := regionCode(m.Region)
 	host := func(prefix string) string {
-		return fmt.Sprintf("%s.%s.%s.%s.cache.amazonaws.com", prefix, id, hashHex(6, id, m.Region), shortRegion)
+		return fmt.Sprintf("%s.%s.%s.%s.cache.%s", prefix, id, hashHex(6, id, m.Region), shortRegion, m.dnsSuffix())
 	}
 	set := func(k string, v any) { outs[resource.PropertyKey(k)] = resource.NewPropertyValue(v) }
 	port := 6379
@@ -443,11 +445,15 @@ func nodeGroupsOf(r *Resource) float64 {
 }
 
 // registry is the account's ECR registry host in the stack's region.
-func (m *Mocks) registry() string { return Account + ".dkr.ecr." + m.Region + ".amazonaws.com" }
+func (m *Mocks) registry() string { return Account + ".dkr.ecr." + m.Region + "." + m.dnsSuffix() }
 
 func (m *Mocks) arn(service, rest string) string {
-	return "arn:aws:" + service + ":" + m.Region + ":" + Account + ":" + rest
+	return awsfacts.ARN(m.Region, service, Account, rest)
 }
+
+// partition is the stack region's ARN partition, dnsSuffix the domain of its endpoints.
+func (m *Mocks) partition() string { return awsfacts.Partition(m.Region) }
+func (m *Mocks) dnsSuffix() string { return awsfacts.DNSSuffix(m.partition()) }
 
 // privateIP picks a stable 10.x address; the mock does not model subnets' ranges.
 func (m *Mocks) privateIP(seed string) string {

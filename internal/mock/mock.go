@@ -18,7 +18,10 @@ import (
 	"sync"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/football/football-infra/internal/awsfacts"
 )
 
 // Account is the AWS account ID every mocked ARN carries.
@@ -44,11 +47,22 @@ type Resource struct {
 	Outputs resource.PropertyMap
 	// Dependencies are the URNs this resource depends on (explicit and through its inputs).
 	Dependencies []string
+	// PropertyDependencies are, per input, the URNs whose outputs that input was computed from: a
+	// listener's certificateArn that depends on a certificate validation waits for it.
+	PropertyDependencies map[string][]string
 	// Options the engine would honour.
 	Protect             bool
 	RetainOnDelete      bool
 	DeleteBeforeReplace bool
 	IgnoreChanges       []string
+	// ReplaceOnChanges are input paths whose change replaces the resource ("*": any input).
+	ReplaceOnChanges []string
+	// ReplaceWith are URNs whose replacement replaces this resource too.
+	ReplaceWith []string
+	// ReplacementTrigger replaces the resource whenever its value changes (null when not set).
+	ReplacementTrigger resource.PropertyValue
+	// DeletedWith is the URN of a resource whose deletion deletes this one ("" when not set).
+	DeletedWith string
 	// Transforms are the resource transforms passed in the options (the engine runs them on children;
 	// the mock only keeps them so tests can apply them).
 	Transforms []pulumi.ResourceTransform
@@ -158,6 +172,22 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		r.RetainOnDelete = rpc.GetRetainOnDelete()
 		r.DeleteBeforeReplace = rpc.GetDeleteBeforeReplace()
 		r.IgnoreChanges = append([]string(nil), rpc.GetIgnoreChanges()...)
+		r.ReplaceOnChanges = append([]string(nil), rpc.GetReplaceOnChanges()...)
+		r.ReplaceWith = append([]string(nil), rpc.GetReplaceWith()...)
+		r.DeletedWith = rpc.GetDeletedWith()
+		r.PropertyDependencies = map[string][]string{}
+		for k, deps := range rpc.GetPropertyDependencies() {
+			r.PropertyDependencies[k] = append([]string(nil), deps.GetUrns()...)
+		}
+		if trigger := rpc.GetReplacementTrigger(); trigger != nil {
+			v, err := plugin.UnmarshalPropertyValue("replacementTrigger", trigger, plugin.MarshalOptions{KeepUnknowns: true, KeepSecrets: true})
+			if err != nil {
+				return "", nil, fmt.Errorf("mock %s %q: reading replacementTrigger: %w", r.Type, r.Name, err)
+			}
+			if v != nil {
+				r.ReplacementTrigger = *v
+			}
+		}
 	}
 	if rpc := args.ReadRPC; rpc != nil {
 		r.Parent = rpc.GetParent()
@@ -213,7 +243,7 @@ func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		id := "Z" + strings.ToUpper(hashHex(20, name))
 		return resource.PropertyMap{
 			"id": resource.NewProperty(id), "zoneId": resource.NewProperty(id), "name": resource.NewProperty(name + "."),
-			"privateZone": resource.NewProperty(false), "arn": resource.NewProperty("arn:aws:route53:::hostedzone/" + id),
+			"privateZone": resource.NewProperty(false), "arn": resource.NewProperty("arn:" + m.partition() + ":route53:::hostedzone/" + id),
 		}, nil
 	case "aws:ec2/getNatGateway:getNatGateway":
 		// awsx makes one gateway in each public subnet it puts one in; the mock answers for any subnet.
@@ -278,7 +308,7 @@ func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		return resource.PropertyMap{
 			"id": name, "name": name, "type": resource.NewProperty("String"), "version": resource.NewProperty(1.0),
 			"value": resource.MakeSecret(resource.NewProperty(ami)), "insecureValue": resource.NewProperty(ami),
-			"arn": resource.NewProperty("arn:aws:ssm:" + m.Region + "::parameter" + name.StringValue()),
+			"arn": resource.NewProperty("arn:" + m.partition() + ":ssm:" + m.Region + "::parameter" + name.StringValue()),
 		}, nil
 	case "aws:index/getRegion:getRegion":
 		return resource.PropertyMap{
@@ -288,13 +318,13 @@ func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	case "aws:index/getCallerIdentity:getCallerIdentity":
 		return resource.PropertyMap{
 			"id": resource.NewProperty(Account), "accountId": resource.NewProperty(Account),
-			"arn":    resource.NewProperty("arn:aws:iam::" + Account + ":user/mock"),
+			"arn":    resource.NewProperty(awsfacts.IAMARN(m.Region, Account, "user/mock")),
 			"userId": resource.NewProperty("AIDAMOCK"),
 		}, nil
 	case "aws:index/getPartition:getPartition":
 		return resource.PropertyMap{
-			"id": resource.NewProperty("aws"), "partition": resource.NewProperty("aws"),
-			"dnsSuffix": resource.NewProperty("amazonaws.com"),
+			"id": resource.NewProperty(m.partition()), "partition": resource.NewProperty(m.partition()),
+			"dnsSuffix": resource.NewProperty(m.dnsSuffix()),
 		}, nil
 	}
 	return nil, fmt.Errorf("mock: invoke %s is not mocked; add it to internal/mock", args.Token)
@@ -409,16 +439,6 @@ func OfType(rs []*Resource, typ string) []*Resource {
 func (m *Mocks) ByURN(urn string) *Resource {
 	for _, r := range m.All() {
 		if r.URN == urn {
-			return r
-		}
-	}
-	return nil
-}
-
-// ByID finds the registration whose mocked ID is id.
-func (m *Mocks) ByID(id string) *Resource {
-	for _, r := range m.All() {
-		if r.ID == id {
 			return r
 		}
 	}

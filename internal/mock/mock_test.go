@@ -4,7 +4,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/rds"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
@@ -117,4 +119,32 @@ func TestDiagnostics(t *testing.T) {
 	b.Reset()
 	require.NoError(t, WriteDiagnostics(&b, nil, m.All(), "football-dev"))
 	assert.Empty(t, b.String(), "no diagnostics, no section")
+}
+
+// TestAnswersAreInTheRegionsPartition: a GovCloud or China stack gets ARNs and endpoints of its own
+// partition, so a test of such a stack sees what AWS would answer there.
+func TestAnswersAreInTheRegionsPartition(t *testing.T) {
+	t.Parallel()
+	for region, want := range map[string]struct{ partition, suffix string }{
+		"us-gov-west-1": {"aws-us-gov", "amazonaws.com"}, "cn-north-1": {"aws-cn", "amazonaws.com.cn"},
+	} {
+		m, err := Run(Options{Config: map[string]string{"aws:region": region}}, func(ctx *pulumi.Context) error {
+			p, err := aws.GetPartition(ctx, &aws.GetPartitionArgs{})
+			if err != nil {
+				return err
+			}
+			assert.Equal(t, want.partition, p.Partition, region)
+			assert.Equal(t, want.suffix, p.DnsSuffix, region)
+			if _, err := ec2.NewSecurityGroup(ctx, "sg", &ec2.SecurityGroupArgs{}); err != nil {
+				return err
+			}
+			_, err = iam.NewRole(ctx, "role", &iam.RoleArgs{AssumeRolePolicy: pulumi.String("{}")})
+			return err
+		})
+		require.NoError(t, err)
+		assert.True(t, strings.HasPrefix(m.One(t, "aws:ec2/securityGroup:SecurityGroup").Outputs["arn"].StringValue(),
+			"arn:"+want.partition+":ec2:"+region+":"+Account+":security-group/sg-"), region)
+		assert.True(t, strings.HasPrefix(m.One(t, "aws:iam/role:Role").Outputs["arn"].StringValue(),
+			"arn:"+want.partition+":iam::"+Account+":role/role-"), region)
+	}
 }

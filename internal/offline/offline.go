@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -247,11 +249,11 @@ func (r *Result) WriteText(w io.Writer) error {
 
 	fmt.Fprintf(&b, "\nResources by type:\n")
 	counts := r.Count()
-	for _, t := range sortedKeys(counts) {
+	for _, t := range slices.Sorted(maps.Keys(counts)) {
 		fmt.Fprintf(&b, "  %3d  %s\n", counts[t], t)
 	}
 	fmt.Fprintf(&b, "\nOutputs:\n")
-	for _, k := range sortedKeys(r.Outputs) {
+	for _, k := range slices.Sorted(maps.Keys(r.Outputs)) {
 		fmt.Fprintf(&b, "  %-22s %s\n", k, truncate(compactJSON(r.Outputs[k]), 160))
 	}
 	fmt.Fprintf(&b, "\n%s", r.Critical())
@@ -357,13 +359,4 @@ func plainValue(v resource.PropertyValue) any {
 		return "[asset]"
 	}
 	return fmt.Sprint(v)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
