@@ -144,10 +144,12 @@ func (s Settings) Validate() error {
 		fail("cidr", s.CIDR, "AWS allows VPC prefixes /16 to /28 and this plan needs /16 to /24")
 	} else if p.Masked() != p {
 		fail("cidr", s.CIDR, fmt.Sprintf("host bits are set; did you mean %s?", p.Masked()))
-	} else if !insideAllowed(p) {
-		fail("cidr", s.CIDR, "must lie inside private space: 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 or 100.64.0.0/10")
 	} else {
+		// The block itself is well formed, so the address plan below can still be checked.
 		cidrOK = true
+		if !insideAllowed(p) {
+			fail("cidr", s.CIDR, "must lie inside private space: 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 or 100.64.0.0/10")
+		}
 	}
 	if len(s.AvailabilityZones) < 2 {
 		fail("availabilityZones", s.AvailabilityZones, "list at least 2 AZs: the load balancer and RDS need two, and one zone's loss must not stop the service")
@@ -194,8 +196,8 @@ func (s Settings) Validate() error {
 	if s.Profile == "prod" && !*s.FlowLogs.Enabled {
 		fail("flowLogs.enabled", false, "prod keeps VPC flow logs on (FSBP EC2.6)")
 	}
-	// The address plan has its own arithmetic; run it once the CIDR itself is good, so that a bad CIDR is
-	// reported once, by the check above.
+	// The address plan has its own arithmetic; run it once the CIDR is a well-formed block (even outside
+	// private space), so that a malformed CIDR is reported once, by the check above.
 	if cidrOK {
 		if _, err := PlanSubnets(s.CIDR, s.SubnetBits, s.AvailabilityZones, s.Tiers); err != nil {
 			problems := []error{err}
