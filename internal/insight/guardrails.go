@@ -2,7 +2,6 @@ package insight
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -111,13 +110,7 @@ func singleNonSSHPort(f Finding) bool {
 }
 
 // allowsHTTPOnly reports whether the stack config explicitly lets the API serve plain HTTP.
-func allowsHTTPOnly(p *Plan) bool {
-	var api struct {
-		AllowHTTPOnly bool `json:"allowHttpOnly"`
-	}
-	raw, ok := p.Config["football:api"]
-	return ok && json.Unmarshal([]byte(raw), &api) == nil && api.AllowHTTPOnly
-}
+func allowsHTTPOnly(p *Plan) bool { return p.AllowHTTPOnly }
 
 // Controls are the FSBP controls evaluated, in report order.
 var Controls = []Control{
