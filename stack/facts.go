@@ -12,7 +12,12 @@ func (c *Config) Releases() map[string][]string {
 			continue
 		}
 		repo := c.repository(s, service)
-		out[repo] = append(out[repo], s.Release)
+		if _, listed := out[repo]; !listed {
+			out[repo] = []string{}
+		}
+		if s.Release != "" {
+			out[repo] = append(out[repo], s.Release)
+		}
 	}
 	return out
 }
