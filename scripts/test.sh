@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # The test command: the README's and CI's. Offline, credential-free; small named steps, each timed.
 #   gofmt       every Go file is gofmt-clean
-#   vet         go vet ./... (all analyzers; go test's own vet pass is off, since it repeats this one)
+#   lint        golangci-lint, pinned below, configured in .golangci.yml: go vet's analyzers (go test's own
+#               vet pass is off, since it repeats them), staticcheck, errcheck, ineffassign, unused, revive
+#               (doc comments), misspell
 #   docs        Markdown structure and tables (markdownlint-cli2), relative links and anchors
 #               (remark-validate-links); tools pinned in scripts/doclint, installed once into .cache/doclint
 #   actionlint  the GitHub Actions workflows
 #   test        go test ./... (the generated docs/stacks pages are checked there), kept in Go's test cache
 # One more step runs only when named: race (go test -race ./...), which .ci/run adds after this command.
-# TEST_STEPS="vet test" runs only those steps. Timings are printed per step and at the end.
+# TEST_STEPS="lint test" runs only those steps. Timings are printed per step and at the end.
 set -Eeuo pipefail
 
 case "${1:-}" in
@@ -15,9 +17,10 @@ case "${1:-}" in
     cat <<'EOF'
 Usage: bash scripts/test.sh
 
-The test command (what .ci/run runs), offline, no credentials. Steps, each timed: gofmt, vet (go vet ./...),
-docs (markdownlint-cli2, relative links and anchors), actionlint (the GitHub workflows), test (go test ./...).
-TEST_STEPS="vet test" runs only those steps; TEST_STEPS=race runs go test -race ./... (.ci/run adds it).
+The test command (what .ci/run runs), offline, no credentials. Steps, each timed: gofmt, lint (golangci-lint,
+go vet's analyzers among its linters), docs (markdownlint-cli2, relative links and anchors), actionlint (the
+GitHub workflows), test (go test ./...). TEST_STEPS="lint test" runs only those steps; TEST_STEPS=race runs
+go test -race ./... (.ci/run adds it).
 Exits non-zero on the first failing step and names it.
 EOF
     exit 0
@@ -62,12 +65,14 @@ step_docs() {
     $(git ls-files -co --exclude-standard -- '*.md' 2>/dev/null || find . -name '*.md' -not -path './.*')
 }
 
-step_vet() { go vet ./...; }
+# The first run builds golangci-lint (its linters are many modules); go run keeps the binary in Go's
+# build cache, so later runs start it at once.
+step_lint() { go run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0 run ./...; }
 
 step_actionlint() { go run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12; }
 
-# -vet=off: the vet step already ran every analyzer on these packages and their dependencies; go test's
-# own pass would type-check every dependency again for a smaller set of analyzers.
+# -vet=off: the lint step already ran go vet's analyzers on these packages; go test's own pass would
+# type-check every dependency again for a smaller set of analyzers.
 step_test() { go test -vet=off ./...; }
 
 # The race detector rebuilds every package instrumented (the AWS provider's too): as long again as the
@@ -78,7 +83,7 @@ step_race() { go test -race -vet=off ./...; }
 now() { local t=${EPOCHREALTIME/[.,]/}; echo "${t#0}"; }
 seconds() { local d=$(( ($1 + 50000) / 100000 )); echo "$((d / 10)).$((d % 10))"; }
 
-steps=${TEST_STEPS:-gofmt vet docs actionlint test}
+steps=${TEST_STEPS:-gofmt lint docs actionlint test}
 current=
 timings=()
 started=$(now)

@@ -63,7 +63,10 @@ func TestDomainServesHTTPSAndWSS(t *testing.T) {
 	assert.Equal(t, fqdns, validation.Strs("validationRecordFqdns"), "the validation waits for both records")
 
 	https := named(t, m, "aws:lb/listener:Listener", "api-https")
-	assert.Equal(t, output(t, validation, "certificateArn"), https.Str("certificateArn"), "the listener uses the validated certificate")
+	// The listener waits for ACM: its certificate comes out of the validation, not the certificate itself
+	// (whose ARN is the same string, so comparing values would not tell them apart).
+	assert.Equal(t, []string{validation.URN}, https.PropertyDependencies["certificateArn"], "the listener's certificate is the validation's output")
+	assert.Contains(t, https.Dependencies, validation.URN, "the listener is created after the validation")
 	http := named(t, m, "aws:lb/listener:Listener", "api-http")
 	assert.Equal(t, "redirect", http.Str("defaultActions[0].type"))
 	assert.Equal(t, "HTTPS", http.Str("defaultActions[0].redirect.protocol"))

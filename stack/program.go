@@ -44,6 +44,12 @@ func Deploy(ctx *pulumi.Context, keys []string) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
+	return DeployConfig(ctx, cfg)
+}
+
+// DeployConfig is Deploy for a configuration Load has already read, so that a tool that needs the typed
+// configuration (the offline plan, the reports) reads it once, with the program's own rules.
+func DeployConfig(ctx *pulumi.Context, cfg *Config) (pulumi.Map, error) {
 	// Releases are looked up before anything is registered, so a release that is not in its repository
 	// stops the deployment before it starts.
 	apiRepo, chatRepo := cfg.repository(cfg.API.ReleaseSettings, "api"), cfg.repository(cfg.Chat.ReleaseSettings, "chat")

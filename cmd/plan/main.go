@@ -168,9 +168,7 @@ func guardrailCode(rep *insight.Report, stderr io.Writer) int {
 }
 
 // planOf hands an offline plan to the insight reports.
-func planOf(res *offline.Result) *insight.Plan {
-	return insight.PlanOf(res.Stack, res.Region, res.Resources, res.Outputs)
-}
+func planOf(res *offline.Result) *insight.Plan { return res.Insight() }
 
 // planAll plans every stack with a Pulumi.<stack>.yaml in dir, in name order.
 func planAll(dir string) ([]*insight.Plan, error) {

@@ -2,7 +2,6 @@ package insight
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -111,13 +110,7 @@ func singleNonSSHPort(f Finding) bool {
 }
 
 // allowsHTTPOnly reports whether the stack config explicitly lets the API serve plain HTTP.
-func allowsHTTPOnly(p *Plan) bool {
-	var api struct {
-		AllowHTTPOnly bool `json:"allowHttpOnly"`
-	}
-	raw, ok := p.Config["football:api"]
-	return ok && json.Unmarshal([]byte(raw), &api) == nil && api.AllowHTTPOnly
-}
+func allowsHTTPOnly(p *Plan) bool { return p.AllowHTTPOnly }
 
 // Controls are the FSBP controls evaluated, in report order.
 var Controls = []Control{
@@ -220,14 +213,13 @@ func checkEC2_2(p *Plan) []Finding {
 				dsg = d
 			}
 		}
-		switch {
-		case dsg == nil:
+		if dsg == nil {
 			out = append(out, find(v, false, "the VPC's default security group is not managed; AWS's default admits all traffic between its members and all egress"))
-		default:
-			_, in := dsg.Input("ingress[0]")
-			_, eg := dsg.Input("egress[0]")
-			out = append(out, find(dsg, !in && !eg, "default security group of %s has %s", v.Name, map[bool]string{true: "rules", false: "no rules"}[in || eg]))
+			continue
 		}
+		_, in := dsg.Input("ingress[0]")
+		_, eg := dsg.Input("egress[0]")
+		out = append(out, find(dsg, !in && !eg, "default security group of %s has %s", v.Name, map[bool]string{true: "rules", false: "no rules"}[in || eg]))
 	}
 	return out
 }

@@ -231,8 +231,8 @@ func TestHTTPOnlyExceptionNeedsTheExplicitOptIn(t *testing.T) {
 	insecure := func() *fixture { return secureFixture(topology{rdsMultiAZ: true, httpOnly: true}) }
 	p := insecure().plan("s", ProfileProd)
 	assert.Equal(t, StatusFail, resultOf(t, Evaluate(p), "ELB.1").Status)
-	p.Config = map[string]string{"football:api": `{"allowHttpOnly":true}`}
+	p.AllowHTTPOnly = true
 	assert.Equal(t, StatusException, resultOf(t, Evaluate(p), "ELB.1").Status)
-	p.Config = map[string]string{"football:api": `{"allowHttpOnly":false}`}
+	p.AllowHTTPOnly = false
 	assert.Equal(t, StatusFail, resultOf(t, Evaluate(p), "ELB.1").Status)
 }

@@ -16,7 +16,6 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/football/football-infra/internal/mock"
-	"github.com/football/football-infra/internal/stackfile"
 )
 
 // Profiles, as the stack package names them.
@@ -60,9 +59,9 @@ type Plan struct {
 	Stack, Profile, Region string
 	// Resources are the planned registrations, in plan order.
 	Resources []*mock.Resource
-	// Config is the stack's configuration as the program saw it (nil for hand-built plans); exceptions
-	// that an operator opts into explicitly read it.
-	Config map[string]string
+	// AllowHTTPOnly is football:api.allowHttpOnly: the operator accepted a plain-HTTP API in prod (false
+	// for hand-built plans). The exception for it applies only while it is set.
+	AllowHTTPOnly bool
 
 	byID map[string]*mock.Resource
 }
@@ -78,30 +77,21 @@ func NewPlan(stack, profile, region string, resources []*mock.Resource) *Plan {
 	return p
 }
 
-// PlanOf adapts an offline plan (offline.Result's Stack, Region, Resources and Outputs). The profile is the
-// stack's "environment" output, else football:environment, else the stack name's dev/prod prefix (the
-// stack package's own rule). It takes the plan's values rather than *offline.Result so that this package
-// does not depend on the program it explains.
-func PlanOf(st *stackfile.Stack, region string, resources []*mock.Resource, outputs map[string]any) *Plan {
-	profile, _ := outputs["environment"].(string)
-	name := ""
-	if st != nil {
-		name = st.Name
-		if profile == "" {
-			profile = st.Config[st.Project+":environment"]
-		}
-	}
-	if profile == "" {
-		for _, p := range []string{ProfileProd, ProfileDev} {
-			if name == p || strings.HasPrefix(name, p+"-") {
-				profile = p
-			}
-		}
-	}
-	p := NewPlan(name, profile, region, resources)
-	if st != nil {
-		p.Config = st.Config
-	}
+// Facts are what the reports need from a stack's configuration. The caller takes them from the typed
+// configuration the program read (stack.Config), so this package neither decodes config nor depends on the
+// program it explains.
+type Facts struct {
+	// Stack is the stack name, Profile "dev" or "prod" (football:environment, defaults applied), Region
+	// aws:region.
+	Stack, Profile, Region string
+	// AllowHTTPOnly is football:api.allowHttpOnly.
+	AllowHTTPOnly bool
+}
+
+// PlanOf adapts an offline plan: its resources, and the facts of its configuration.
+func PlanOf(f Facts, resources []*mock.Resource) *Plan {
+	p := NewPlan(f.Stack, f.Profile, f.Region, resources)
+	p.AllowHTTPOnly = f.AllowHTTPOnly
 	return p
 }
 

@@ -63,7 +63,6 @@ func TestUnknownInvokeFails(t *testing.T) {
 
 func TestLookup(t *testing.T) {
 	t.Parallel()
-	r := &Resource{}
 	m, err := Run(Options{}, func(ctx *pulumi.Context) error {
 		_, err := ec2.NewLaunchTemplate(ctx, "lt", &ec2.LaunchTemplateArgs{
 			MetadataOptions: &ec2.LaunchTemplateMetadataOptionsArgs{HttpTokens: pulumi.String("required")},
@@ -74,7 +73,7 @@ func TestLookup(t *testing.T) {
 		return err
 	})
 	require.NoError(t, err)
-	r = m.One(t, "aws:ec2/launchTemplate:LaunchTemplate")
+	r := m.One(t, "aws:ec2/launchTemplate:LaunchTemplate")
 	assert.Equal(t, "required", r.Str("metadataOptions.httpTokens"))
 	assert.Equal(t, "/dev/sda1", r.Str("blockDeviceMappings[0].deviceName"))
 	_, ok := r.Input("blockDeviceMappings[3].deviceName")

@@ -16,7 +16,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/football/football-infra/compute"
+	"github.com/football/football-infra/internal/insight"
 	"github.com/football/football-infra/internal/mock"
 	"github.com/football/football-infra/internal/stackfile"
 	"github.com/football/football-infra/stack"
@@ -24,7 +24,9 @@ import (
 
 // Result is the plan of one stack.
 type Result struct {
-	Stack     *stackfile.Stack
+	Stack *stackfile.Stack
+	// Config is the stack's configuration as the program read it (stack.Load): defaults applied, checked.
+	Config    *stack.Config
 	Region    string
 	Resources []*mock.Resource
 	// Outputs are the stack outputs; secret ones hold "[secret]".
@@ -48,38 +50,47 @@ func Plan(dir, name string) (*Result, error) {
 	return PlanStack(st)
 }
 
-// PlanStack plans an already loaded stack. An offline plan cannot see ECR: it takes every release the
-// config names as pushed to its repository (Registry).
+// PlanStack plans an already loaded stack. The configuration is read once, by the program's own Load; the
+// plan then stands in for AWS with what that configuration names: every release it names is taken as pushed
+// to its repository, and its hosted zone as existing (an offline plan cannot see ECR or Route 53).
 func PlanStack(st *stackfile.Stack) (*Result, error) {
-	outputs := map[string]any{}
-	m, err := mock.Run(mock.Options{Project: st.Project, Stack: st.Name, Config: st.Config, SecretKeys: st.SecretKeys,
-		Images: Registry(st), HostedZones: hostedZones(st)},
-		func(ctx *pulumi.Context) error {
-			outs, err := stack.Deploy(ctx, st.Keys())
-			if err != nil {
-				return err
-			}
-			for k, v := range outs {
-				val, secret, err := mock.AwaitValue(pulumi.ToOutput(v))
-				if err != nil {
-					return fmt.Errorf("output %s: %w", k, err)
-				}
-				if secret {
-					val = "[secret]"
-				}
-				outputs[k] = val
-			}
-			return nil
-		})
+	opts := mock.Options{Project: st.Project, Stack: st.Name, Config: st.Config, SecretKeys: st.SecretKeys}
+	var cfg *stack.Config
+	_, err := mock.Run(opts, func(ctx *pulumi.Context) error {
+		var err error
+		cfg, err = stack.Load(ctx, st.Keys())
+		return err
+	})
 	if err != nil {
-		var cfgErr *stack.ConfigError
-		if errors.As(err, &cfgErr) {
-			return nil, fmt.Errorf("%w: stack %s:\n%v", ErrConfig, st.Name, cfgErr.Err)
+		return nil, configError(st, err)
+	}
+	opts.Images = cfg.Releases()
+	if cfg.Domain.Enabled() {
+		opts.HostedZones = []string{cfg.Domain.Zone}
+	}
+	outputs := map[string]any{}
+	m, err := mock.Run(opts, func(ctx *pulumi.Context) error {
+		outs, err := stack.DeployConfig(ctx, cfg)
+		if err != nil {
+			return err
 		}
-		return nil, err
+		for k, v := range outs {
+			val, secret, err := mock.AwaitValue(pulumi.ToOutput(v))
+			if err != nil {
+				return fmt.Errorf("output %s: %w", k, err)
+			}
+			if secret {
+				val = "[secret]"
+			}
+			outputs[k] = val
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, configError(st, err)
 	}
 	return &Result{
-		Stack: st, Region: m.Region, Resources: ordered(m.All()), Outputs: outputs,
+		Stack: st, Config: cfg, Region: cfg.Region, Resources: ordered(m.All()), Outputs: outputs,
 		StackURN:    fmt.Sprintf("urn:pulumi:%s::%s::pulumi:pulumi:Stack::%s-%s", st.Name, st.Project, st.Project, st.Name),
 		Diagnostics: m.Diagnostics(),
 	}, nil
@@ -91,35 +102,22 @@ func (r *Result) WriteDiagnostics(w io.Writer) error {
 	return mock.WriteDiagnostics(w, r.Diagnostics, r.Resources, r.Stack.Project+"-"+r.Stack.Name)
 }
 
-// hostedZones is what an offline plan assumes Route 53 holds: the zone football:domain names.
-func hostedZones(st *stackfile.Stack) []string {
-	var d struct {
-		Zone string `json:"zone"`
+// configError marks a refused configuration with ErrConfig; other errors pass unchanged.
+func configError(st *stackfile.Stack, err error) error {
+	var cfgErr *stack.ConfigError
+	if errors.As(err, &cfgErr) {
+		return fmt.Errorf("%w: stack %s:\n%v", ErrConfig, st.Name, cfgErr.Err)
 	}
-	if raw, ok := st.Config[st.Project+":domain"]; ok && json.Unmarshal([]byte(raw), &d) == nil && d.Zone != "" {
-		return []string{strings.TrimSuffix(strings.ToLower(d.Zone), ".")}
-	}
-	return nil
+	return err
 }
 
-// Registry is what an offline plan assumes ECR holds: each service's configured release in the repository
-// it takes releases from, and every configured existing repository.
-func Registry(st *stackfile.Stack) map[string][]string {
-	images := map[string][]string{}
-	for _, service := range []string{"api", "chat"} {
-		var s compute.ReleaseSettings
-		if raw, ok := st.Config[st.Project+":"+service]; ok && json.Unmarshal([]byte(raw), &s) != nil {
-			continue // a malformed section is the config check's to report
-		}
-		repo := s.Repository
-		if repo == "" {
-			repo = compute.DefaultRepository(st.Project, st.Name, service)
-		}
-		if s.Repository != "" || s.Release != "" {
-			images[repo] = append(images[repo], s.Release)
-		}
-	}
-	return images
+// Insight is the plan as the reports read it (internal/insight), with the facts they need from the typed
+// configuration.
+func (r *Result) Insight() *insight.Plan {
+	return insight.PlanOf(insight.Facts{
+		Stack: r.Config.Stack, Profile: r.Config.Environment, Region: r.Config.Region,
+		AllowHTTPOnly: r.Config.API.AllowHTTPOnly,
+	}, r.Resources)
 }
 
 // ordered sorts resources the way a deployment could create them: parents and dependencies first, ties

@@ -2,6 +2,7 @@ package offline
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net/netip"
@@ -226,4 +227,41 @@ func TestCriticalPathSeesSerialization(t *testing.T) {
 	cp := res.Critical()
 	assert.Equal(t, 16*time.Minute, cp.Total)
 	assert.Equal(t, []*mock.Resource{db, cache}, cp.Path)
+}
+
+// TestPlanStandsInForAWSFromTheTypedConfig: the registry and the hosted zone an offline plan assumes come
+// from the configuration as the program read it (defaults applied, names normalised), and so do the facts
+// the reports get.
+func TestPlanStandsInForAWSFromTheTypedConfig(t *testing.T) {
+	t.Parallel()
+	st, err := stackfile.Load(repo, "prod")
+	require.NoError(t, err)
+	require.NoError(t, st.Set("football:domain.zone", "Example.COM."))
+	require.NoError(t, st.Set("football:api.allowHttpOnly", ""))
+	require.NoError(t, st.Set("football:chat.release", "v0.9.0"))
+	res, err := PlanStack(st)
+	require.NoError(t, err)
+	assert.Equal(t, "example.com", res.Config.Domain.Zone)
+	assert.Equal(t, map[string][]string{"football/prod/chat": {"v0.9.0"}}, res.Config.Releases())
+	p := res.Insight()
+	assert.Equal(t, "prod", p.Profile)
+	assert.False(t, p.AllowHTTPOnly)
+	assert.True(t, mustPlan(t, "prod").Insight().AllowHTTPOnly, "the committed prod stack accepts plain HTTP until it has a certificate")
+	var env []byte
+	for _, r := range res.Resources {
+		if r.Type == "aws:ssm/association:Association" && r.Name == "chat-setup" {
+			env, err = base64.StdEncoding.DecodeString(r.Str("parameters.env"))
+			require.NoError(t, err)
+		}
+	}
+	assert.Contains(t, string(env), "@"+mock.ImageDigest("football/prod/chat", "v0.9.0")+"\n",
+		"the chat server runs the release ECR is taken to hold, by digest")
+}
+
+// mustPlan plans a committed stack.
+func mustPlan(t *testing.T, stack string) *Result {
+	t.Helper()
+	res, err := Plan(repo, stack)
+	require.NoError(t, err)
+	return res
 }
