@@ -71,6 +71,7 @@ func TestStacksScript(t *testing.T) {
 // line and exits 2 (no traceback), and --help works anyway.
 func TestDay2NeedsTheHarness(t *testing.T) {
 	t.Parallel()
+	dependOnRepository(t)
 	python, err := exec.LookPath("python3")
 	if err != nil {
 		t.Skip("python3 is not installed: day2.py (an optional measuring tool) cannot run here")
