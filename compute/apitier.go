@@ -296,6 +296,9 @@ type ApiTierArgs struct {
 	// Image is the release the servers run, resolved by digest (ResolveRelease), or "" for the placeholder.
 	// It must be in the tier's repository.
 	Image string
+	// ImageTags are the tags the repository holds for Image (Resolved.Tags): the lifecycle policy of the
+	// tier's own repository protects the release through them when it is pinned by digest. Optional.
+	ImageTags []string
 	// Logs is where the servers' CloudWatch agent ships their logs. Required.
 	Logs LogShipping
 	// Certificate is the certificate the stack issues for its domain (validated), used by the HTTPS listener
@@ -398,7 +401,7 @@ func NewApiTier(ctx *pulumi.Context, name string, args *ApiTierArgs, opts ...pul
 	}
 	child := pulumi.Parent(t)
 	https := a.CertificateARN != "" || a.ManagedCertificate
-	for _, w := range a.APISettings.warnings() {
+	for _, w := range append(a.APISettings.warnings(), releaseWarnings(apiSection, a.ReleaseSettings, a.ImageTags)...) {
 		if err := ctx.Log.Warn(w, &pulumi.LogArgs{Resource: t}); err != nil {
 			return nil, err
 		}
@@ -834,7 +837,7 @@ func (t *ApiTier) servers(ctx *pulumi.Context, name string, a ApiTierArgs, sg *e
 		return nil, err
 	}
 
-	repo, err := newRepository(ctx, name, a.ReleaseSettings, a.OwnRepository, a.Profile == profileProd, t)
+	repo, err := newRepository(ctx, name, a.ReleaseSettings, a.ImageTags, a.OwnRepository, a.Profile == profileProd, t)
 	if err != nil {
 		return nil, err
 	}

@@ -150,7 +150,8 @@ func Deploy(ctx *pulumi.Context, keys []string) (pulumi.Map, error) {
 		// The provider's default tags stop at the resources Pulumi creates; launches get them here.
 		Tags:          cfg.DefaultTags,
 		OwnRepository: chatRepo,
-		Image:         chatImage,
+		Image:         chatImage.Image,
+		ImageTags:     chatImage.Tags,
 		Logs:          cfg.logShipping("chat"),
 		// With a domain the chat port admits only the load balancer (wss:// through the HTTPS listener).
 		LoadBalancerSecurityGroupID: map[bool]pulumi.StringInput{true: albSG, false: nil}[cfg.Domain.Enabled()],
@@ -176,7 +177,8 @@ func Deploy(ctx *pulumi.Context, keys []string) (pulumi.Map, error) {
 		RedisAuthSecretARN:     db.RedisAuthSecretARN,
 		Tags:                   cfg.DefaultTags,
 		OwnRepository:          apiRepo,
-		Image:                  apiImage,
+		Image:                  apiImage.Image,
+		ImageTags:              apiImage.Tags,
 		Logs:                   cfg.logShipping("api"),
 		RollbackAlarms:         cfg.rollbackAlarms(),
 		Certificate:            map[bool]pulumi.StringInput{true: front.CertificateARN, false: nil}[cfg.Domain.Enabled()],
