@@ -3,9 +3,6 @@ package compute
 import (
 	"encoding/json"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -162,60 +159,6 @@ func TestNewApiTierSharedRepository(t *testing.T) {
 			return err
 		})
 	assert.ErrorContains(t, err, "is not in the service's repository football/dev/api")
-}
-
-// TestSetupScriptRunsARelease runs the setup script with a release, with apt-get, docker and systemctl
-// replaced by recorders: the runtime is installed once, the image is pulled by digest before the
-// restart, and the unit runs the container on the host's network with the env file and journald.
-func TestSetupScriptRunsARelease(t *testing.T) {
-	t.Parallel()
-	root, bin := t.TempDir(), t.TempDir()
-	log := filepath.Join(bin, "calls")
-	shim := func(name, body string) {
-		require.NoError(t, os.WriteFile(filepath.Join(bin, name), []byte("#!/bin/sh\necho \""+name+" $*\" >>"+log+"\n"+body), 0o755))
-	}
-	for _, name := range []string{"chown", "systemctl", "docker"} {
-		shim(name, "")
-	}
-	// Installing the runtime makes the credential helper appear, as apt would.
-	shim("apt-get", `case "$*" in *install*) printf '#!/bin/sh\n' >`+bin+`/docker-credential-ecr-login; chmod +x `+bin+`/docker-credential-ecr-login;; esac`+"\n")
-	run := func() string {
-		t.Helper()
-		e := sampleAPIEnv()
-		e.Image = testAPIImage
-		script, err := renderAPIUserData(e)
-		require.NoError(t, err)
-		require.NoError(t, os.WriteFile(log, nil, 0o644))
-		cmd := exec.Command("sh", "-c", script)
-		cmd.Env = append(os.Environ(), "PATH="+bin+":/usr/bin:/bin", "FOOTBALL_ROOT="+root)
-		out, err := cmd.CombinedOutput()
-		require.NoError(t, err, string(out))
-		calls, err := os.ReadFile(log)
-		require.NoError(t, err)
-		return string(calls)
-	}
-	first := run()
-	assert.Contains(t, first, "apt-get install -y -q --no-install-recommends docker.io amazon-ecr-credential-helper")
-	assert.Contains(t, first, "docker pull "+testAPIImage+"\n")
-	assert.Less(t, strings.Index(first, "docker pull"), strings.Index(first, "systemctl restart"), "pull before the restart")
-	unit, err := os.ReadFile(filepath.Join(root, "etc/systemd/system/football-api.service"))
-	require.NoError(t, err)
-	for _, want := range []string{
-		"EnvironmentFile=/etc/football/api.env\n",
-		"ExecStart=/usr/bin/docker run --rm --name football-api --network host --env-file /etc/football/api.env --log-driver journald",
-		" ${FOOTBALL_IMAGE}\n", "ExecStop=/usr/bin/docker stop --time 30 football-api\n", "Restart=on-failure\n",
-		"Environment=DOCKER_CONFIG=/etc/football/docker\n",
-	} {
-		assert.Contains(t, string(unit), want)
-	}
-	assert.NotContains(t, string(unit), "placeholder.py")
-	cfg, err := os.ReadFile(filepath.Join(root, "etc/football/docker/config.json"))
-	require.NoError(t, err)
-	assert.JSONEq(t, `{"credHelpers": {"`+testRegistry+`": "ecr-login"}}`, string(cfg))
-
-	again := run()
-	assert.NotContains(t, again, "apt-get", "the runtime is installed once")
-	assert.NotContains(t, again, "restart", "the same release restarts nothing")
 }
 
 // lifecycleRule is one rule of an ECR lifecycle policy, flattened.

@@ -5,6 +5,7 @@
 #   docs        Markdown structure and tables (markdownlint-cli2), relative links and anchors
 #               (remark-validate-links); tools pinned in scripts/doclint, installed once into .cache/doclint
 #   actionlint  the GitHub Actions workflows
+#   shellcheck  installs Debian's shellcheck when missing; the test step then lints every boot script with it
 #   test        go test ./... (the generated docs/stacks pages are checked there), kept in Go's test cache
 # One more step runs only when named: race (go test -race ./...), which .ci/run adds after this command.
 # TEST_STEPS="vet test" runs only those steps. Timings are printed per step and at the end.
@@ -16,7 +17,8 @@ case "${1:-}" in
 Usage: bash scripts/test.sh
 
 The test command (what .ci/run runs), offline, no credentials. Steps, each timed: gofmt, vet (go vet ./...),
-docs (markdownlint-cli2, relative links and anchors), actionlint (the GitHub workflows), test (go test ./...).
+docs (markdownlint-cli2, relative links and anchors), actionlint (the GitHub workflows), shellcheck (installs
+it when missing, for the boot script tests), test (go test ./...).
 TEST_STEPS="vet test" runs only those steps; TEST_STEPS=race runs go test -race ./... (.ci/run adds it).
 Exits non-zero on the first failing step and names it.
 EOF
@@ -66,6 +68,22 @@ step_vet() { go vet ./...; }
 
 step_actionlint() { go run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12; }
 
+# The boot script tests (stack/boot_test.go) lint every script a server runs at boot with shellcheck, which
+# Debian and Ubuntu package; this step installs it when missing and makes those tests require it.
+step_shellcheck() {
+  if ! command -v shellcheck >/dev/null 2>&1; then
+    if [ "$(id -u)" != 0 ]; then
+      echo "shellcheck is missing: install it (sudo apt-get install shellcheck) to lint the servers' boot scripts" >&2
+      return 1
+    fi
+    echo "installing shellcheck (apt-get) to lint the servers' boot scripts" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q shellcheck >/dev/null ||
+      { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q shellcheck >/dev/null; }
+  fi
+  shellcheck --version | sed -n 2p
+  export FOOTBALL_REQUIRE_SHELLCHECK=1
+}
+
 # -vet=off: the vet step already ran every analyzer on these packages. -ldflags=-w: no DWARF in the test
 # binaries, which links each of them (most carry the AWS provider's packages) in a fraction of the time;
 # stack traces do not need it.
@@ -79,7 +97,7 @@ step_race() { go test -race -vet=off -ldflags=-w ./...; }
 now() { local t=${EPOCHREALTIME/[.,]/}; echo "${t#0}"; }
 seconds() { local d=$(( ($1 + 50000) / 100000 )); echo "$((d / 10)).$((d % 10))"; }
 
-steps=${TEST_STEPS:-gofmt vet docs actionlint test}
+steps=${TEST_STEPS:-gofmt vet docs actionlint shellcheck test}
 current=
 timings=()
 started=$(now)
