@@ -296,6 +296,9 @@ type ApiTierArgs struct {
 	// Image is the release the servers run, resolved by digest (ResolveRelease), or "" for the placeholder.
 	// It must be in the tier's repository.
 	Image string
+	// ImageTags are the tags the repository holds for Image (Resolved.Tags): the lifecycle policy of the
+	// tier's own repository protects the release through them when it is pinned by digest. Optional.
+	ImageTags []string
 	// Logs is where the servers' CloudWatch agent ships their logs. Required.
 	Logs LogShipping
 	// Certificate is the certificate the stack issues for its domain (validated), used by the HTTPS listener
@@ -398,7 +401,7 @@ func NewApiTier(ctx *pulumi.Context, name string, args *ApiTierArgs, opts ...pul
 	}
 	child := pulumi.Parent(t)
 	https := a.CertificateARN != "" || a.ManagedCertificate
-	for _, w := range a.APISettings.warnings() {
+	for _, w := range append(a.APISettings.warnings(), releaseWarnings(apiSection, a.ReleaseSettings, a.ImageTags)...) {
 		if err := ctx.Log.Warn(w, &pulumi.LogArgs{Resource: t}); err != nil {
 			return nil, err
 		}
@@ -834,7 +837,7 @@ func (t *ApiTier) servers(ctx *pulumi.Context, name string, a ApiTierArgs, sg *e
 		return nil, err
 	}
 
-	repo, err := newRepository(ctx, name, a.ReleaseSettings, a.OwnRepository, a.Profile == profileProd, t)
+	repo, err := newRepository(ctx, name, a.ReleaseSettings, a.ImageTags, a.OwnRepository, a.Profile == profileProd, t)
 	if err != nil {
 		return nil, err
 	}
@@ -880,9 +883,12 @@ func (t *ApiTier) servers(ctx *pulumi.Context, name string, a ApiTierArgs, sg *e
 			Id:      lt.ID(),
 			Version: lt.LatestVersion.ApplyT(func(v int) string { return fmt.Sprint(v) }).(pulumi.StringOutput),
 		},
-		TargetGroupArns:        pulumi.StringArray{tg.Arn},
-		HealthCheckType:        pulumi.String("ELB"), // FSBP AutoScaling.1
-		HealthCheckGracePeriod: pulumi.Int(300),
+		TargetGroupArns: pulumi.StringArray{tg.Arn},
+		HealthCheckType: pulumi.String("ELB"), // FSBP AutoScaling.1
+		// The slow boot of a server with a release (bootSteps), so a slow boot is not replaced in a loop.
+		HealthCheckGracePeriod: pulumi.Int(healthCheckGracePeriod),
+		// The typical boot and the app's warm-up: a booting server's CPU stays out of the scaling policy.
+		DefaultInstanceWarmup: pulumi.Int(instanceWarmup),
 		// A new template version (a release, a new image, new settings) rolls every server: new ones are
 		// launched before old ones go (100% of the desired size stays healthy, up to 200% run), each must
 		// pass the load balancer's health check and warm up, servers already on the new version are
@@ -923,10 +929,6 @@ func rollbackAlarms(names []string) autoscaling.GroupInstanceRefreshPreferencesA
 // deregistrationDelay (seconds) is how long the load balancer lets requests in flight finish on a server
 // that leaves the group; the released app gets as long after SIGTERM.
 const deregistrationDelay = 30
-
-// instanceWarmup is how long (seconds) a new API server counts as warming up once it is healthy: its
-// metrics stay out of the scaling policy and a refresh waits this long before the next step.
-const instanceWarmup = 60
 
 // groupTags renders tags for an Auto Scaling group, sorted so the plan is stable.
 func groupTags(tags map[string]string) autoscaling.GroupTagArray {

@@ -327,8 +327,11 @@ func TestNewApiTierServers(t *testing.T) {
 	assert.Equal(t, lt.ID, asg.Str("launchTemplate.id"))
 	assert.Equal(t, "1", asg.Str("launchTemplate.version"), "the template's number, so a new version rolls the group")
 	assert.Equal(t, "ELB", asg.Str("healthCheckType"))
+	// From the boot budget (bootSteps): the slow boot with a release, and the typical one with warm-up.
 	grace, _ := asg.Num("healthCheckGracePeriod")
-	assert.Equal(t, float64(300), grace)
+	assert.Equal(t, float64(480), grace)
+	warmup, _ := asg.Num("defaultInstanceWarmup")
+	assert.Equal(t, float64(210), warmup)
 	for k, want := range map[string]float64{"minSize": 2, "maxSize": 6, "desiredCapacity": 2} {
 		v, _ := asg.Num(k)
 		assert.Equal(t, want, v, k)
@@ -344,7 +347,7 @@ func TestNewApiTierServers(t *testing.T) {
 		v, _ := asg.Bool("instanceRefresh.preferences." + k)
 		assert.True(t, v, k)
 	}
-	assert.Equal(t, "60", asg.Str("instanceRefresh.preferences.instanceWarmup"))
+	assert.Equal(t, "210", asg.Str("instanceRefresh.preferences.instanceWarmup"))
 	assert.Contains(t, asg.IgnoreChanges, "desiredCapacity", "the scaling policy owns desired after creation")
 
 	tg := m.One(t, "aws:lb/targetGroup:TargetGroup")

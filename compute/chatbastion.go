@@ -140,6 +140,9 @@ type ChatBastionArgs struct {
 	// Image is the release the server runs, resolved by digest (ResolveRelease), or "" for the placeholder.
 	// It must be in the server's repository.
 	Image string
+	// ImageTags are the tags the repository holds for Image (Resolved.Tags): the lifecycle policy of the
+	// server's own repository protects the release through them when it is pinned by digest. Optional.
+	ImageTags []string
 	// Logs is where the server's CloudWatch agent ships its logs. Required.
 	Logs LogShipping
 	// LoadBalancerSecurityGroupID, when set, is the only source the chat port admits: users reach the chat
@@ -202,7 +205,7 @@ func NewChatBastion(ctx *pulumi.Context, name string, args *ChatBastionArgs, opt
 		return nil, err
 	}
 	child := pulumi.Parent(c)
-	for _, w := range a.ChatSettings.warnings() {
+	for _, w := range append(a.ChatSettings.warnings(), releaseWarnings(chatSection, a.ReleaseSettings, a.ImageTags)...) {
 		if err := ctx.Log.Warn(w, &pulumi.LogArgs{Resource: c}); err != nil {
 			return nil, err
 		}
@@ -270,7 +273,7 @@ func NewChatBastion(ctx *pulumi.Context, name string, args *ChatBastionArgs, opt
 	if err != nil {
 		return nil, err
 	}
-	repo, err := newRepository(ctx, name, a.ReleaseSettings, a.OwnRepository, a.Profile == profileProd, c)
+	repo, err := newRepository(ctx, name, a.ReleaseSettings, a.ImageTags, a.OwnRepository, a.Profile == profileProd, c)
 	if err != nil {
 		return nil, err
 	}

@@ -82,8 +82,8 @@ func agentPolicy(groupARN string, byGroup bool) (string, error) {
 }
 
 // agentConfig is the CloudWatch agent's configuration for a server of service (api or chat): the
-// journal export of the service's unit and cloud-init's output into group, one stream per instance, and
-// memory and root-disk use every minute.
+// journal export (the service's unit, docker and cloud-init, whose output includes the user data's) into
+// group, one stream per instance, and memory and root-disk use every minute.
 func agentConfig(service, group string) (string, error) {
 	dimension := map[string]string{"InstanceId": "${aws:InstanceId}"}
 	if service == "api" {
@@ -101,9 +101,9 @@ func agentConfig(service, group string) (string, error) {
 		},
 		"logs": map[string]any{
 			"logs_collected": map[string]any{"files": map[string]any{"collect_list": []any{
+				// Only the journal export: cloud-init's output is in it already (cloud-final.service), so
+				// shipping /var/log/cloud-init-output.log too would send it twice.
 				map[string]any{"file_path": journalFile, "log_group_name": group, "log_stream_name": "{instance_id}"},
-				map[string]any{"file_path": "/var/log/cloud-init-output.log", "log_group_name": group,
-					"log_stream_name": "{instance_id}/cloud-init-output"},
 			}}},
 		},
 	}

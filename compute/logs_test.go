@@ -3,22 +3,23 @@ package compute
 import (
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/football/football-infra/internal/bootsim"
 	"github.com/football/football-infra/internal/mock"
 )
 
 // agentConfigOf finds the CloudWatch agent's configuration inside a rendered setup script and decodes it.
 func agentConfigOf(t *testing.T, script string) map[string]any {
 	t.Helper()
-	m := regexp.MustCompile(`(?s)<<'EOF_CONFIG'\n(.*?)\nEOF_CONFIG\n`).FindStringSubmatch(script)
+	m := regexp.MustCompile(`(?s)football\.json\.new" <<'FOOTBALL_EOF'[^\n]*\n(.*?)\nFOOTBALL_EOF\n`).FindStringSubmatch(script)
 	require.NotNil(t, m, "no agent configuration in the script")
 	var cfg map[string]any
 	require.NoError(t, json.Unmarshal([]byte(m[1]), &cfg), "the agent configuration is not JSON")
@@ -135,37 +136,61 @@ func TestLogShippingIsRequired(t *testing.T) {
 	assert.Empty(t, m.All(), "nothing registered")
 }
 
-// TestAgentSetupRuns runs the setup script in a scratch root: it writes the agent's configuration (valid
-// JSON naming the group), the journal export unit and the log rotation, and a second run changes nothing.
+// TestAgentSetupRuns runs the setup script in a sandbox: it writes the agent's configuration (valid JSON
+// naming the group, shipping the journal export only), the journal export unit and the log rotation,
+// installs and starts the agent, and a second run changes nothing. A changed journal export unit is
+// restarted, not only enabled, so a long-lived server does not keep the old command line until a reboot.
 func TestAgentSetupRuns(t *testing.T) {
 	t.Parallel()
-	root, bin := t.TempDir(), t.TempDir()
-	for _, shim := range []string{"chown", "systemctl"} {
-		require.NoError(t, os.WriteFile(filepath.Join(bin, shim), []byte("#!/bin/sh\nexit 0\n"), 0o755))
-	}
+	sb, err := bootsim.New(t.TempDir())
+	require.NoError(t, err)
 	script, err := renderAPIUserData(sampleAPIEnv())
 	require.NoError(t, err)
-	for run := 0; run < 2; run++ {
-		cmd := exec.Command("sh", "-c", script)
-		cmd.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"), "FOOTBALL_ROOT="+root)
-		out, err := cmd.CombinedOutput()
-		require.NoError(t, err, string(out))
-		assert.NotContains(t, string(out), "could not be set up", "run %d", run)
-	}
-	raw, err := os.ReadFile(filepath.Join(root, "opt/aws/amazon-cloudwatch-agent/etc/football.json"))
+	first, err := sb.Run("sh", script, bootsim.Lock)
+	require.NoError(t, err)
+	require.Equal(t, 0, first.Exit, first.Output)
+	assert.NotContains(t, first.Output, "could not be set up")
+	assert.True(t, first.Called("curl -fsS --retry 5 --retry-connrefused --connect-timeout 10 --retry-max-time 120 -o "), first.Calls)
+	assert.True(t, first.Called("amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s -c file:/opt/aws/amazon-cloudwatch-agent/etc/football.json"))
+	assert.True(t, sb.Active("football-journal.service") && sb.Enabled("football-journal.service"))
+	assert.True(t, sb.Active("amazon-cloudwatch-agent"))
+	files, err := sb.Files()
+	require.NoError(t, err)
+	again, err := sb.Run("sh", script)
+	require.NoError(t, err)
+	require.Equal(t, 0, again.Exit, again.Output)
+	assert.False(t, again.Called("amazon-cloudwatch-agent-ctl") || again.Called("curl") || again.Called("systemctl restart"), again.Calls)
+	filesAgain, err := sb.Files()
+	require.NoError(t, err)
+	assert.Equal(t, files, filesAgain, "a second run changes no file")
+
+	raw, err := sb.Read("/opt/aws/amazon-cloudwatch-agent/etc/football.json")
 	require.NoError(t, err)
 	var cfg map[string]any
-	require.NoError(t, json.Unmarshal(raw, &cfg))
-	assert.Equal(t, testLogGroup, lookup(cfg, "logs", "logs_collected", "files", "collect_list").([]any)[0].(map[string]any)["log_group_name"])
-	unit, err := os.ReadFile(filepath.Join(root, "etc/systemd/system/football-journal.service"))
+	require.NoError(t, json.Unmarshal([]byte(raw), &cfg))
+	collect := lookup(cfg, "logs", "logs_collected", "files", "collect_list").([]any)
+	require.Len(t, collect, 1, "only the journal export: cloud-init's output is in it already, and shipping its file too sent it twice")
+	assert.Equal(t, journalFile, collect[0].(map[string]any)["file_path"])
+	assert.Equal(t, testLogGroup, collect[0].(map[string]any)["log_group_name"])
+	unit, err := sb.Read("/etc/systemd/system/football-journal.service")
 	require.NoError(t, err)
-	assert.Contains(t, string(unit), "--unit=football-api.service --unit=docker.service")
-	assert.Contains(t, string(unit), ">>"+journalFile)
-	_, err = os.Stat(filepath.Join(root, "etc/logrotate.d/football"))
+	assert.Contains(t, unit, "--unit=football-api.service --unit=docker.service --unit=cloud-init.service --unit=cloud-final.service")
+	assert.Contains(t, unit, ">>"+journalFile)
+	_, err = sb.Read("/etc/logrotate.d/football")
 	require.NoError(t, err)
-	left, err := filepath.Glob(filepath.Join(root, "*/*/.*.new"))
+	for path := range filesAgain {
+		assert.NotContains(t, path, ".new", "no leftover temporary files")
+	}
+
+	// An older journal export unit on disk (a long-lived chat server set up by an earlier version): the
+	// script replaces it and restarts the export.
+	old := strings.Replace(unit, "--unit=cloud-final.service", "", 1)
+	require.NoError(t, os.WriteFile(filepath.Join(sb.Root, "etc/systemd/system/football-journal.service"), []byte(old), 0o644))
+	upgrade, err := sb.Run("sh", script)
 	require.NoError(t, err)
-	assert.Empty(t, left, "no leftover temporary files")
+	require.Equal(t, 0, upgrade.Exit, upgrade.Output)
+	reload, restart := upgrade.Index("systemctl daemon-reload"), upgrade.Index("systemctl restart football-journal.service")
+	assert.True(t, reload >= 0 && restart > reload, "a changed export unit is reloaded and restarted: %v", upgrade.Calls)
 }
 
 // lookup walks nested JSON objects.

@@ -2,9 +2,8 @@ package compute
 
 import (
 	"encoding/json"
-	"os"
-	"os/exec"
-	"path/filepath"
+	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -50,21 +49,26 @@ func TestReleaseSettingsValidate(t *testing.T) {
 	assert.Equal(t, 30, ChatSettings{Profile: "dev", Region: testRegion}.WithDefaults().ReleasesKept)
 }
 
-// TestResolveRelease: a tag is looked up in the repository and comes back by digest; a digest is checked
-// the same way; what the repository does not hold fails naming the key and the repository.
+// TestResolveRelease: a tag is looked up in the repository and comes back by digest with every tag of the
+// image; a digest is checked the same way (an untagged one has no tags); what the repository does not hold
+// fails naming the key and the repository.
 func TestResolveRelease(t *testing.T) {
 	t.Parallel()
 	digest := mock.ImageDigest("football/test/api", "v1.4.2")
-	var byTag, byDigest, none string
+	untagged := "sha256:" + strings.Repeat("0f", 32)
+	var byTag, byDigest, byUntagged, none Resolved
 	var errs []error
 	_, err := mock.Run(mock.Options{Config: map[string]string{"aws:region": testRegion},
-		Images: map[string][]string{"football/test/api": {"v1.4.1", "v1.4.2"}}},
+		Images: map[string][]string{"football/test/api": {"v1.4.1", "v1.4.2", untagged}}},
 		func(ctx *pulumi.Context) error {
 			var err error
 			if byTag, err = ResolveRelease(ctx, "football:api", "v1.4.2", "football/test/api"); err != nil {
 				return err
 			}
 			if byDigest, err = ResolveRelease(ctx, "football:api", digest, "football/test/api"); err != nil {
+				return err
+			}
+			if byUntagged, err = ResolveRelease(ctx, "football:api", untagged, "football/test/api"); err != nil {
 				return err
 			}
 			if none, err = ResolveRelease(ctx, "football:api", "", "football/test/api"); err != nil {
@@ -76,9 +80,11 @@ func TestResolveRelease(t *testing.T) {
 			return nil
 		})
 	require.NoError(t, err)
-	assert.Equal(t, testRegistry+"/football/test/api@"+digest, byTag)
-	assert.Equal(t, byTag, byDigest)
-	assert.Empty(t, none, "no release, the placeholder")
+	assert.Equal(t, Resolved{Image: testRegistry + "/football/test/api@" + digest, Tags: []string{"v1.4.2"}}, byTag)
+	assert.Equal(t, byTag, byDigest, "a digest finds the image's tags")
+	assert.Equal(t, testRegistry+"/football/test/api@"+untagged, byUntagged.Image)
+	assert.Empty(t, byUntagged.Tags)
+	assert.Zero(t, none, "no release, the placeholder")
 	assert.ErrorContains(t, errs[0], `football:api.release: "v9.9.9" is not in the ECR repository football/test/api`)
 	assert.ErrorContains(t, errs[0], "ImageNotFoundException")
 	assert.ErrorContains(t, errs[1], `football:chat.release: "v1.4.2" is not in the ECR repository football/test/chat`)
@@ -104,21 +110,12 @@ func TestNewApiTierRelease(t *testing.T) {
 	assert.False(t, force, "prod keeps a repository that holds images")
 	lc := m.One(t, "aws:ecr/lifecyclePolicy:LifecyclePolicy")
 	assert.Equal(t, "football/test/api", lc.Str("repository"))
-	var policy struct {
-		Rules []struct {
-			Selection struct {
-				TagStatus, CountType string
-				CountNumber          int
-			}
-			Action struct{ Type string }
-		}
-	}
-	require.NoError(t, json.Unmarshal([]byte(lc.Str("policy")), &policy))
-	require.Len(t, policy.Rules, 1)
-	assert.Equal(t, "any", policy.Rules[0].Selection.TagStatus)
-	assert.Equal(t, "imageCountMoreThan", policy.Rules[0].Selection.CountType)
-	assert.Equal(t, 30, policy.Rules[0].Selection.CountNumber)
-	assert.Equal(t, "expire", policy.Rules[0].Action.Type)
+	policy := parseLifecycle(t, lc.Str("policy"))
+	require.Len(t, policy.Rules, 2, "the running release, then the rest")
+	assert.Equal(t, lifecycleRule{Priority: 1, TagStatus: "tagged", Patterns: []string{"v1.4.2"}, CountType: "imageCountMoreThan",
+		CountNumber: keepCount, Action: "expire"}, policy.Rules[0], "the running release never expires")
+	assert.Equal(t, lifecycleRule{Priority: 2, TagStatus: "any", CountType: "imageCountMoreThan", CountNumber: 30, Action: "expire"},
+		policy.Rules[1], "the rest beyond releasesKept")
 
 	pull := parsePolicy(t, policyNamed(t, m, "api-ecr-pull"))
 	require.Len(t, pull.Statement, 2)
@@ -164,56 +161,172 @@ func TestNewApiTierSharedRepository(t *testing.T) {
 	assert.ErrorContains(t, err, "is not in the service's repository football/dev/api")
 }
 
-// TestSetupScriptRunsARelease runs the setup script with a release, with apt-get, docker and systemctl
-// replaced by recorders: the runtime is installed once, the image is pulled by digest before the
-// restart, and the unit runs the container on the host's network with the env file and journald.
-func TestSetupScriptRunsARelease(t *testing.T) {
-	t.Parallel()
-	root, bin := t.TempDir(), t.TempDir()
-	log := filepath.Join(bin, "calls")
-	shim := func(name, body string) {
-		require.NoError(t, os.WriteFile(filepath.Join(bin, name), []byte("#!/bin/sh\necho \""+name+" $*\" >>"+log+"\n"+body), 0o755))
-	}
-	for _, name := range []string{"chown", "systemctl", "docker"} {
-		shim(name, "")
-	}
-	// Installing the runtime makes the credential helper appear, as apt would.
-	shim("apt-get", `case "$*" in *install*) printf '#!/bin/sh\n' >`+bin+`/docker-credential-ecr-login; chmod +x `+bin+`/docker-credential-ecr-login;; esac`+"\n")
-	run := func() string {
-		t.Helper()
-		e := sampleAPIEnv()
-		e.Image = testAPIImage
-		script, err := renderAPIUserData(e)
-		require.NoError(t, err)
-		require.NoError(t, os.WriteFile(log, nil, 0o644))
-		cmd := exec.Command("sh", "-c", script)
-		cmd.Env = append(os.Environ(), "PATH="+bin+":/usr/bin:/bin", "FOOTBALL_ROOT="+root)
-		out, err := cmd.CombinedOutput()
-		require.NoError(t, err, string(out))
-		calls, err := os.ReadFile(log)
-		require.NoError(t, err)
-		return string(calls)
-	}
-	first := run()
-	assert.Contains(t, first, "apt-get install -y -q --no-install-recommends docker.io amazon-ecr-credential-helper")
-	assert.Contains(t, first, "docker pull "+testAPIImage+"\n")
-	assert.Less(t, strings.Index(first, "docker pull"), strings.Index(first, "systemctl restart"), "pull before the restart")
-	unit, err := os.ReadFile(filepath.Join(root, "etc/systemd/system/football-api.service"))
-	require.NoError(t, err)
-	for _, want := range []string{
-		"EnvironmentFile=/etc/football/api.env\n",
-		"ExecStart=/usr/bin/docker run --rm --name football-api --network host --env-file /etc/football/api.env --log-driver journald",
-		" ${FOOTBALL_IMAGE}\n", "ExecStop=/usr/bin/docker stop --time 30 football-api\n", "Restart=on-failure\n",
-		"Environment=DOCKER_CONFIG=/etc/football/docker\n",
-	} {
-		assert.Contains(t, string(unit), want)
-	}
-	assert.NotContains(t, string(unit), "placeholder.py")
-	cfg, err := os.ReadFile(filepath.Join(root, "etc/football/docker/config.json"))
-	require.NoError(t, err)
-	assert.JSONEq(t, `{"credHelpers": {"`+testRegistry+`": "ecr-login"}}`, string(cfg))
+// lifecycleRule is one rule of an ECR lifecycle policy, flattened.
+type lifecycleRule struct {
+	Priority    int
+	TagStatus   string
+	Patterns    []string
+	CountType   string
+	CountNumber int
+	Action      string
+}
 
-	again := run()
-	assert.NotContains(t, again, "apt-get", "the runtime is installed once")
-	assert.NotContains(t, again, "restart", "the same release restarts nothing")
+type lifecycle struct{ Rules []lifecycleRule }
+
+func parseLifecycle(t *testing.T, doc string) lifecycle {
+	t.Helper()
+	var raw struct {
+		Rules []struct {
+			RulePriority int
+			Selection    struct {
+				TagStatus, CountType string
+				TagPatternList       []string
+				CountNumber          int
+			}
+			Action struct{ Type string }
+		}
+	}
+	require.NoError(t, json.Unmarshal([]byte(doc), &raw))
+	var out lifecycle
+	for _, r := range raw.Rules {
+		out.Rules = append(out.Rules, lifecycleRule{Priority: r.RulePriority, TagStatus: r.Selection.TagStatus,
+			Patterns: r.Selection.TagPatternList, CountType: r.Selection.CountType, CountNumber: r.Selection.CountNumber, Action: r.Action.Type})
+	}
+	return out
+}
+
+// image is one image of a repository in the lifecycle evaluation: its tags, newest pushed last.
+type image struct {
+	tags []string
+}
+
+// tagMatches is ECR's tagPatternList matching of one pattern: * matches any run of characters.
+func tagMatches(pattern, tag string) bool {
+	re := "^" + strings.ReplaceAll(regexp.QuoteMeta(pattern), `\*`, ".*") + "$"
+	return regexp.MustCompile(re).MatchString(tag)
+}
+
+// expire evaluates policy the way ECR documents it (lifecycle_policy_parameters and the evaluation rules
+// of the ECR user guide): rules in ascending rulePriority; a rule selects images by tag status and, for
+// tagged, images with a tag matching every pattern of its list; an image selected by a rule is never
+// expired by a later one; imageCountMoreThan expires the selected images beyond the newest N, by push
+// time. images is in push order, oldest first; the result is the indexes expired.
+func expire(t *testing.T, policy lifecycle, images []image) map[int]bool {
+	t.Helper()
+	claimed, expired := map[int]bool{}, map[int]bool{}
+	for i, r := range policy.Rules {
+		require.Equal(t, i+1, r.Priority, "rules in ascending priority")
+		require.Equal(t, "imageCountMoreThan", r.CountType)
+		var selected []int
+		for n := len(images) - 1; n >= 0; n-- { // newest first
+			img := images[n]
+			ok := false
+			switch r.TagStatus {
+			case "any":
+				require.Equal(t, len(policy.Rules)-1, i, "a tagStatus any rule must come last")
+				ok = true
+			case "untagged":
+				ok = len(img.tags) == 0
+			case "tagged":
+				ok = len(r.Patterns) > 0
+				for _, p := range r.Patterns {
+					any := false
+					for _, tag := range img.tags {
+						any = any || tagMatches(p, tag)
+					}
+					ok = ok && any
+				}
+			}
+			if ok {
+				selected = append(selected, n)
+			}
+		}
+		for rank, n := range selected {
+			if rank >= r.CountNumber && !claimed[n] && r.Action == "expire" {
+				expired[n] = true
+			}
+		}
+		for _, n := range selected {
+			claimed[n] = true
+		}
+	}
+	return expired
+}
+
+// TestLifecycleNeverExpiresWhatRuns: 60 releases pushed after the one a stack runs, with releasesKept 30,
+// expire everything older than the newest 30 except the running release (by tag, or pinned by digest
+// through its tag) and the keepTags patterns (another stack's release, a promoted prod-* series).
+func TestLifecycleNeverExpiresWhatRuns(t *testing.T) {
+	t.Parallel()
+	var images []image
+	for i := 0; i < 80; i++ {
+		tags := []string{fmt.Sprintf("v1.%d.0", i)}
+		if i == 5 || i == 7 {
+			tags = append(tags, fmt.Sprintf("prod-v1.%d.0", i))
+		}
+		images = append(images, image{tags: tags})
+	}
+	images = append(images, image{}) // an untagged push, the newest
+	for _, tc := range []struct {
+		name     string
+		settings ReleaseSettings
+		tags     []string // of the running image, as ResolveRelease reports them
+		kept     []int
+	}{
+		{"by tag", ReleaseSettings{Release: "v1.3.0"}, []string{"v1.3.0"}, []int{3}},
+		{"by digest", ReleaseSettings{Release: "sha256:" + strings.Repeat("ab", 32)}, []string{"v1.3.0"}, []int{3}},
+		{"keepTags", ReleaseSettings{Release: "v1.3.0", KeepTags: []string{"v1.10.0", "prod-*"}}, []string{"v1.3.0"}, []int{3, 10, 5, 7}},
+		{"no release", ReleaseSettings{}, nil, nil},
+	} {
+		s := tc.settings
+		s.ReleasesKept = 30
+		doc, err := releaseLifecycle(protectedTags(s, tc.tags), s.ReleasesKept)
+		require.NoError(t, err)
+		gone := expire(t, parseLifecycle(t, doc), images)
+		for _, n := range tc.kept {
+			assert.False(t, gone[n], "%s: %v must never expire", tc.name, images[n].tags)
+		}
+		assert.Len(t, gone, len(images)-30-len(tc.kept), "%s: the rest beyond the newest 30 expire", tc.name)
+		assert.False(t, gone[len(images)-1], "%s: the newest push stays", tc.name)
+	}
+	// The old policy, newest 30 whatever runs, expired the running release.
+	gone := expire(t, parseLifecycle(t, `{"rules":[{"rulePriority":1,"selection":{"tagStatus":"any","countType":"imageCountMoreThan","countNumber":30},"action":{"type":"expire"}}]}`), images)
+	assert.True(t, gone[3], "the evaluation reproduces the defect it guards against")
+}
+
+// TestReleaseWarnings: a release the stack's own policy cannot protect, and one in another stack's
+// repository, are announced; a tagged release in the own repository is not.
+func TestReleaseWarnings(t *testing.T) {
+	t.Parallel()
+	digest := "sha256:" + strings.Repeat("ab", 32)
+	assert.Empty(t, releaseWarnings(apiSection, ReleaseSettings{Release: "v1.4.2"}, []string{"v1.4.2"}))
+	assert.Empty(t, releaseWarnings(apiSection, ReleaseSettings{Release: digest}, []string{"v1.4.2"}))
+	w := releaseWarnings(apiSection, ReleaseSettings{Release: digest}, nil)
+	require.Len(t, w, 1)
+	assert.Contains(t, w[0], "football:api.release "+digest+" is an untagged image: the repository's lifecycle policy selects images by tag")
+	w = releaseWarnings(chatSection, ReleaseSettings{Release: "v0.9.0", Repository: "football/dev/chat"}, []string{"v0.9.0"})
+	require.Len(t, w, 1)
+	assert.Contains(t, w[0], `football:chat.release v0.9.0 comes from football/dev/chat, which this stack does not own`)
+	assert.Contains(t, w[0], `keepTags of the stack that owns it, e.g. "v0.9.0"`)
+}
+
+// TestKeepTagsValidate: patterns ECR's tagPatternList takes, each once, only for the stack's own repository.
+func TestKeepTagsValidate(t *testing.T) {
+	t.Parallel()
+	check := func(keep []string, repository string) error {
+		return APISettings{Profile: "dev", Region: testRegion,
+			ReleaseSettings: ReleaseSettings{KeepTags: keep, Repository: repository}}.WithDefaults().Validate()
+	}
+	assert.NoError(t, check([]string{"v1.4.1", "prod-*", "*-rc*"}, ""))
+	err := check([]string{"v1 4", "a*b*c*d*e*f", "prod-*", "prod-*"}, "")
+	assert.ErrorContains(t, err, `football:api.keepTags[0]: "v1 4" is not allowed; must be a tag pattern`)
+	assert.ErrorContains(t, err, `football:api.keepTags[1]: "a*b*c*d*e*f" is not allowed; ECR allows at most four * in a tag pattern`)
+	assert.ErrorContains(t, err, `football:api.keepTags[3]: "prod-*" is not allowed; is listed twice`)
+	assert.ErrorContains(t, check([]string{"v1"}, "football/dev/api"),
+		"football:api.keepTags: [v1] is not allowed; keepTags protects images of the stack's own repository; repository is football/dev/api")
+	many := make([]string, 21)
+	for i := range many {
+		many[i] = fmt.Sprintf("v%d", i)
+	}
+	assert.ErrorContains(t, check(many, ""), `football:api.keepTags: "21 patterns" is not allowed; allowed at most 20 (one lifecycle rule each)`)
 }

@@ -111,11 +111,7 @@ func envFile(vars []envVar) (string, error) {
 // renderAPIUserData returns the user data of an API server: the setup script with its settings inside. A
 // change of settings is a new launch template version, which the Auto Scaling group rolls out.
 func renderAPIUserData(e apiEnv) (string, error) {
-	env, err := envFile(e.vars())
-	if err != nil {
-		return "", err
-	}
-	return setupScript(service{Name: "api", Port: "${APP_PORT}", HealthCheckPath: e.HealthCheckPath, Env: env, LogGroup: e.LogGroup})
+	return fleetUserData(service{Name: "api", Port: "${APP_PORT}", HealthCheckPath: e.HealthCheckPath, LogGroup: e.LogGroup}, e.vars())
 }
 
 // chatEnvParameter is the chat server's env file, base64-encoded, as the value of the "env" parameter of
@@ -158,7 +154,7 @@ func chatDocument(logGroup string) (string, error) {
 			"action": "aws:runShellScript",
 			"name":   "setup",
 			"inputs": map[string]any{
-				"timeoutSeconds": "600",
+				"timeoutSeconds": fmt.Sprint(chatSetupTimeout),
 				"runCommand":     strings.Split(strings.TrimSuffix(script, "\n"), "\n"),
 			},
 		}},
@@ -167,6 +163,9 @@ func chatDocument(logGroup string) (string, error) {
 	return string(b), err
 }
 
+// service is what a server's setup script is rendered from: the service it runs and where its logs go.
+// A fleet of servers of one service (the API's Auto Scaling group) gets it as launch template user data
+// (fleetUserData); a single long-lived server (the chat server) as a Systems Manager document (chatDocument).
 type service struct {
 	Name            string // api or chat
 	Port            string // as systemd expands it from the env file
@@ -183,6 +182,28 @@ type service struct {
 
 // StopTimeout is systemd's limit for the whole stop, a little above StopSeconds.
 func (s service) StopTimeout() int { return s.StopSeconds + 15 }
+
+// The script's retry and wait bounds; bootBudget accounts for them.
+func (service) AptLockSeconds() int      { return aptLockSeconds }
+func (service) AptTries() int            { return aptTries }
+func (service) AptRetrySeconds() int     { return aptRetrySeconds }
+func (service) DownloadSeconds() int     { return downloadSeconds }
+func (service) PullTries() int           { return pullTries }
+func (service) PullRetrySeconds() int    { return pullRetrySeconds }
+func (service) SettleSeconds() int       { return settleSeconds }
+func (service) StartTimeoutSeconds() int { return startTimeoutSeconds }
+func (service) JournalFile() string      { return journalFile }
+
+// fleetUserData renders the setup script of a fleet server as launch template user data: the script with the
+// env file inside. A change of settings is a new launch template version, which the group rolls out.
+func fleetUserData(s service, vars []envVar) (string, error) {
+	env, err := envFile(vars)
+	if err != nil {
+		return "", err
+	}
+	s.Env = env
+	return setupScript(s)
+}
 
 func setupScript(s service) (string, error) {
 	if s.StopSeconds <= 0 {
@@ -209,38 +230,151 @@ const defaultStopSeconds = deregistrationDelay
 // encodeUserData base64-encodes user data: a launch template's userData must be base64.
 func encodeUserData(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
 
-// setupTemplate is the setup script of a server, in POSIX sh. It installs nothing: Ubuntu's server image
-// already has python3 (cloud-init runs on it), so servers come up healthy even before their subnets' egress
-// works. It is idempotent and restarts the service only when a file it writes changed, so running it again
-// with the same settings touches nothing.
+// setupTemplate is the setup script of a server, in POSIX sh (shellcheck-clean; the boot tests run it in a
+// sandbox, see internal/bootsim). It runs in three stages, in this order, so that a server whose release
+// fails is still one whose logs arrive:
 //
-// The env file is root-owned and 0640 because systemd (PID 1, root) reads it for the unit; the service
-// itself never needs to open it. The placeholder runs as a throwaway DynamicUser and may bind a port below
-// 1024 (the chat port may be 443).
+//  1. observability: the journal export and the CloudWatch agent. Their failures are logged, never fatal.
+//  2. the runtime (a release only): Docker and ECR's credential helper from Ubuntu's archive, once.
+//  3. the service: the release, pulled by digest before the service restarts, or the placeholder.
+//
+// Its exit status is documented in its header (exitStatus). It is idempotent: it restarts a unit only when
+// a file that unit reads changed, so running it again with the same settings changes nothing and only
+// asks systemd and Docker questions. apt-get waits for dpkg's lock and is retried with a bounded backoff,
+// as are the agent's download and the image pull.
+//
+// Ubuntu's server image already has python3 (cloud-init runs on it), so the placeholder needs nothing
+// installed and servers come up healthy even before their subnets' egress works. The env file is
+// root-owned and 0640 because systemd (PID 1, root) reads it for the unit; the service itself never opens
+// it. The placeholder runs as a throwaway DynamicUser and may bind a port below 1024 (the chat port may be
+// 443).
 var setupTemplate = template.Must(template.New("setup").Parse(`#!/bin/sh
 # football {{.Name}} server setup. Settings: /etc/football/{{.Name}}.env (loaded by football-{{.Name}}.service).
-# Until the app is released, football-{{.Name}}.service runs a placeholder answering 200 on {{.HealthCheckPath}}.
-set -eu
-# FOOTBALL_ROOT relocates every file the script writes (tests run it in a scratch directory).
+# Stages, in order: 1. logs and metrics (the journal export and the CloudWatch agent; a failure there is
+# logged and never stops the rest), 2. the runtime (Docker, for a release), 3. the service: the release
+# named by FOOTBALL_IMAGE, or until there is one a placeholder answering 200 on {{.HealthCheckPath}}.
+# Exit status: 0 the service was started; 1 the script could not write its files; 2 the runtime could
+# not be installed; 3 the release could not be pulled; 4 the release did not start. After 2, 3 or 4 the
+# server stays up and ships its logs, football-{{.Name}}.service (when there is one) keeps retrying, and
+# the health check fails until the release runs.
+set -u
+# FOOTBALL_ROOT relocates every file the script touches (the tests run it in a sandbox).
 root="${FOOTBALL_ROOT:-}"
-changed=0
-# put SRC DEST MODE: move SRC over DEST when their contents differ, and remember that something changed.
+agent=/opt/aws/amazon-cloudwatch-agent
+say() { printf 'football-setup: %s\n' "$*" >&2; }
+# put SRC DEST MODE: move SRC over DEST when their contents differ; put_changed tells whether it did.
 put() {
+  put_changed=0
   if [ -f "$2" ] && cmp -s "$1" "$2"; then rm -f "$1"; return 0; fi
-  chown root:root "$1"
-  chmod "$3" "$1"
-  mv "$1" "$2"
-  changed=1
+  chown root:root "$1" && chmod "$3" "$1" && mv "$1" "$2" || return 1
+  put_changed=1
 }
-mkdir -p "$root/etc/football" "$root/opt/football" "$root/etc/systemd/system"
+# retry TRIES DELAY COMMAND...: run COMMAND up to TRIES times, waiting DELAY, then twice as long, between tries.
+retry() {
+  retry_left=$1 retry_delay=$2
+  shift 2
+  until "$@"; do
+    retry_left=$((retry_left - 1))
+    if [ "$retry_left" -le 0 ]; then say "giving up: $*"; return 1; fi
+    say "failed, trying again in ${retry_delay}s: $*"
+    sleep "$retry_delay"
+    retry_delay=$((retry_delay * 2))
+  done
+}
+# apt-get waits up to {{.AptLockSeconds}}s for dpkg's lock, which Ubuntu's apt-daily and unattended-upgrades
+# timers often hold in the first minutes after boot; retry covers what it does not wait for.
+apt_get() { DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout={{.AptLockSeconds}} -q "$@"; }
+apt_install() { apt_get update && apt_get install -y --no-install-recommends "$@"; }
+# enable_unit UNIT: enable a unit once.
+enable_unit() { systemctl is-enabled --quiet "$1" || systemctl enable "$1"; }
+# run_unit UNIT CHANGED: restart a unit whose files changed, start one that is not running, leave it
+# otherwise; started tells whether it did either.
+run_unit() {
+  started=1
+  if [ "$2" = 1 ]; then systemctl restart "$1"
+  elif ! systemctl is-active --quiet "$1"; then systemctl start "$1"
+  else started=0
+  fi
+}
+
+mkdir -p "$root/etc/football" "$root/opt/football" "$root/etc/systemd/system" "$root/etc/logrotate.d" \
+  "$root/var/log/football" "$root/var/lib/football" "$root$agent/etc" || exit 1
 {{- if .EnvBase64}}
-printf '%s' '{{.EnvBase64}}' | base64 -d >"$root/etc/football/.{{.Name}}.env.new"
+printf '%s' '{{.EnvBase64}}' | base64 -d >"$root/etc/football/.{{.Name}}.env.new" || exit 1
 {{- else}}
-cat >"$root/etc/football/.{{.Name}}.env.new" <<'FOOTBALL_EOF'
+cat >"$root/etc/football/.{{.Name}}.env.new" <<'FOOTBALL_EOF' || exit 1
 {{.Env}}FOOTBALL_EOF
 {{- end}}
-put "$root/etc/football/.{{.Name}}.env.new" "$root/etc/football/{{.Name}}.env" 0640
-cat >"$root/opt/football/.placeholder.py.new" <<'FOOTBALL_EOF'
+put "$root/etc/football/.{{.Name}}.env.new" "$root/etc/football/{{.Name}}.env" 0640 || exit 1
+env_changed=$put_changed
+
+# 1. Logs and metrics. football-journal.service follows the journal of football-{{.Name}}, docker (the
+# release's container) and cloud-init (the user data's output) into journal.log, which the CloudWatch agent
+# ships to {{.LogGroup}}; the agent also publishes memory and disk use.
+export_journal() {
+  cat >"$root/etc/systemd/system/.football-journal.service.new" <<'FOOTBALL_EOF' || return 1
+[Unit]
+Description=football: export the journal of football-{{.Name}}, docker and cloud-init for the CloudWatch agent
+After=systemd-journald.service
+
+[Service]
+# The cursor file makes a restart continue where the export stopped, without gaps or repeats.
+ExecStart=/bin/sh -c 'exec /usr/bin/journalctl --follow --boot --lines=all --output=short-iso --cursor-file=/var/lib/football/journal.cursor --unit=football-{{.Name}}.service --unit=docker.service --unit=cloud-init.service --unit=cloud-final.service >>{{.JournalFile}}'
+Restart=always
+RestartSec=5
+
+[Install]
+WantedBy=multi-user.target
+FOOTBALL_EOF
+  put "$root/etc/systemd/system/.football-journal.service.new" "$root/etc/systemd/system/football-journal.service" 0644 || return 1
+  journal_changed=$put_changed
+  cat >"$root/etc/logrotate.d/.football.new" <<'FOOTBALL_EOF' || return 1
+{{.JournalFile}} {
+  daily
+  maxsize 100M
+  rotate 2
+  missingok
+  notifempty
+  copytruncate
+}
+FOOTBALL_EOF
+  put "$root/etc/logrotate.d/.football.new" "$root/etc/logrotate.d/football" 0644 || return 1
+  if [ "$journal_changed" = 1 ]; then systemctl daemon-reload || return 1; fi
+  enable_unit football-journal.service && run_unit football-journal.service "$journal_changed"
+}
+# install_agent: AWS's package from its bucket in this region, over HTTPS (the private subnets reach it
+# through the S3 gateway endpoint, without NAT; it is not in Ubuntu's archive), installed with apt-get so
+# that it waits for dpkg's lock too.
+install_agent() {
+  region=$(sed -n 's/^AWS_REGION=//p' "$root/etc/football/{{.Name}}.env")
+  arch=$(dpkg --print-architecture) || return 1
+  deb="$root/var/lib/football/amazon-cloudwatch-agent.deb"
+  curl -fsS --retry 5 --retry-connrefused --connect-timeout 10 --retry-max-time {{.DownloadSeconds}} -o "$deb" \
+    "https://amazoncloudwatch-agent-$region.s3.$region.amazonaws.com/ubuntu/$arch/latest/amazon-cloudwatch-agent.deb" &&
+    retry {{.AptTries}} {{.AptRetrySeconds}} apt_get install -y "$deb"
+  agent_installed=$?
+  rm -f "$deb"
+  return "$agent_installed"
+}
+run_agent() {
+  cat >"$root$agent/etc/.football.json.new" <<'FOOTBALL_EOF' || return 1
+{{.AgentConfig}}
+FOOTBALL_EOF
+  put "$root$agent/etc/.football.json.new" "$root$agent/etc/football.json" 0644 || return 1
+  agent_changed=$put_changed
+  if [ ! -x "$root$agent/bin/amazon-cloudwatch-agent-ctl" ]; then
+    install_agent || return 1
+    agent_changed=1
+  fi
+  if [ "$agent_changed" = 1 ] || ! systemctl is-active --quiet amazon-cloudwatch-agent; then
+    "$root$agent/bin/amazon-cloudwatch-agent-ctl" -a fetch-config -m ec2 -s -c "file:$agent/etc/football.json"
+  fi
+}
+export_journal || say "WARNING: the journal export could not be set up; the service's logs stay on this server (see above)"
+run_agent || say "WARNING: the CloudWatch agent could not be set up; logs and memory/disk metrics are missing (see above)"
+
+# 3. The service.
+cat >"$root/opt/football/.placeholder.py.new" <<'FOOTBALL_EOF' || exit 1
 #!/usr/bin/env python3
 """football placeholder: 200 on the health path, 503 elsewhere, until the app is released."""
 import argparse
@@ -269,48 +403,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 http.server.ThreadingHTTPServer(("", args.port), Handler).serve_forever()
 FOOTBALL_EOF
-put "$root/opt/football/.placeholder.py.new" "$root/opt/football/placeholder.py" 0755
+put "$root/opt/football/.placeholder.py.new" "$root/opt/football/placeholder.py" 0755 || exit 1
 image=$(sed -n 's/^FOOTBALL_IMAGE=//p' "$root/etc/football/{{.Name}}.env")
-if [ -n "$image" ]; then
-  # The release: Docker and ECR's credential helper from Ubuntu's archive (once), which signs in to the
-  # registry with the instance role. The image is pulled by digest before the service restarts, so the
-  # restart itself takes seconds.
-  if ! command -v docker >/dev/null 2>&1 || ! command -v docker-credential-ecr-login >/dev/null 2>&1; then
-    DEBIAN_FRONTEND=noninteractive apt-get update -q
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends docker.io amazon-ecr-credential-helper
-  fi
-  mkdir -p "$root/etc/football/docker"
-  printf '{"credHelpers": {"%s": "ecr-login"}}\n' "${image%%/*}" >"$root/etc/football/docker/.config.json.new"
-  put "$root/etc/football/docker/.config.json.new" "$root/etc/football/docker/config.json" 0600
-  DOCKER_CONFIG="$root/etc/football/docker" docker pull "$image"
-  cat >"$root/etc/systemd/system/.football-{{.Name}}.service.new" <<'FOOTBALL_EOF'
-[Unit]
-Description=football {{.Name}} (the release named by FOOTBALL_IMAGE in /etc/football/{{.Name}}.env)
-Wants=network-online.target
-After=network-online.target docker.service
-Requires=docker.service
-
-[Service]
-EnvironmentFile=/etc/football/{{.Name}}.env
-Environment=DOCKER_CONFIG=/etc/football/docker
-ExecStartPre=-/usr/bin/docker rm --force football-{{.Name}}
-ExecStartPre=/usr/bin/docker pull ${FOOTBALL_IMAGE}
-# Host networking: the app listens on the host's port, and reaches the instance metadata service (its
-# role's credentials, for its secrets) without the extra hop a bridge network adds, so IMDSv2 keeps a hop
-# limit of 1. Logs go to journald.
-ExecStart=/usr/bin/docker run --rm --name football-{{.Name}} --network host --env-file /etc/football/{{.Name}}.env --log-driver journald --log-opt tag=football-{{.Name}} ${FOOTBALL_IMAGE}
-# SIGTERM first; the app has the load balancer's deregistration delay to finish its requests.
-ExecStop=/usr/bin/docker stop --time {{.StopSeconds}} football-{{.Name}}
-TimeoutStartSec=600
-TimeoutStopSec={{.StopTimeout}}
-Restart=on-failure
-RestartSec=5
-
-[Install]
-WantedBy=multi-user.target
-FOOTBALL_EOF
-else
-  cat >"$root/etc/systemd/system/.football-{{.Name}}.service.new" <<'FOOTBALL_EOF'
+unit="$root/etc/systemd/system/football-{{.Name}}.service"
+if [ -z "$image" ]; then
+  cat >"$unit.new" <<'FOOTBALL_EOF' || exit 1
 [Unit]
 Description=football {{.Name}} (placeholder until the app is released)
 Wants=network-online.target
@@ -327,81 +424,76 @@ RestartSec=2
 [Install]
 WantedBy=multi-user.target
 FOOTBALL_EOF
+  put "$unit.new" "$unit" 0644 || exit 1
+  if [ "$put_changed" = 1 ]; then systemctl daemon-reload || exit 4; fi
+  if [ "$put_changed" = 1 ] || [ "$env_changed" = 1 ]; then changed=1; else changed=0; fi
+  enable_unit football-{{.Name}}.service && run_unit football-{{.Name}}.service "$changed" || exit 4
+  say "football-{{.Name}} runs the placeholder"
+  exit 0
 fi
-put "$root/etc/systemd/system/.football-{{.Name}}.service.new" "$root/etc/systemd/system/football-{{.Name}}.service" 0644
-systemctl daemon-reload
-systemctl enable football-{{.Name}}.service
-if [ "$changed" = 1 ]; then
-  systemctl restart football-{{.Name}}.service
-else
-  systemctl start football-{{.Name}}.service
+
+# 2. The runtime, from Ubuntu's archive, once.
+if ! command -v docker >/dev/null 2>&1 || ! command -v docker-credential-ecr-login >/dev/null 2>&1; then
+  if ! retry {{.AptTries}} {{.AptRetrySeconds}} apt_install docker.io amazon-ecr-credential-helper; then
+    say "FAILED: Docker could not be installed, so the release $image cannot run; this server stays up, ships its logs and fails its health check"
+    exit 2
+  fi
 fi
-# Logs and metrics, set up after the service so that a failure here never keeps it from serving: its own
-# script, run by a shell of its own (so that its set -e holds), reports and returns.
-cat >"$root/opt/football/.cloudwatch-agent.sh.new" <<'FOOTBALL_EOF'
-#!/bin/sh
-# The CloudWatch agent ships journal.log (the journal of football-{{.Name}}, docker, i.e. the release's
-# container, and cloud-init) and cloud-init's output to {{.LogGroup}}, and publishes memory and disk use.
-set -eu
-root="${FOOTBALL_ROOT:-}"
-agent=/opt/aws/amazon-cloudwatch-agent
-restart=0
-mkdir -p "$root/var/log/football" "$root/var/lib/football" "$root/etc/logrotate.d" "$root$agent/etc"
-cat >"$root/etc/systemd/system/.football-journal.service.new" <<'EOF_UNIT'
+
+# 3. The release. The unit pulls the image itself when it is missing, so it keeps trying after a failed
+# pull; the script pulls first (by digest, signed in to the registry by the instance role through the
+# credential helper) so that a restart takes seconds.
+mkdir -p "$root/etc/football/docker" || exit 1
+printf '{"credHelpers": {"%s": "ecr-login"}}\n' "${image%%/*}" >"$root/etc/football/docker/.config.json.new" || exit 1
+put "$root/etc/football/docker/.config.json.new" "$root/etc/football/docker/config.json" 0600 || exit 1
+changed=$((env_changed | put_changed))
+cat >"$unit.new" <<'FOOTBALL_EOF' || exit 1
 [Unit]
-Description=football: export the journal of football-{{.Name}}, docker and cloud-init for the CloudWatch agent
-After=systemd-journald.service
+Description=football {{.Name}} (the release named by FOOTBALL_IMAGE in /etc/football/{{.Name}}.env)
+Wants=network-online.target
+After=network-online.target docker.service
+Requires=docker.service
 
 [Service]
-# The cursor file makes a restart continue where the export stopped, without gaps or repeats.
-ExecStart=/bin/sh -c 'exec /usr/bin/journalctl --follow --boot --lines=all --output=short-iso --cursor-file=/var/lib/football/journal.cursor --unit=football-{{.Name}}.service --unit=docker.service --unit=cloud-init.service --unit=cloud-final.service >>/var/log/football/journal.log'
-Restart=always
-RestartSec=5
+EnvironmentFile=/etc/football/{{.Name}}.env
+Environment=DOCKER_CONFIG=/etc/football/docker
+ExecStartPre=-/usr/bin/docker rm --force football-{{.Name}}
+ExecStartPre=/bin/sh -c '/usr/bin/docker image inspect ${FOOTBALL_IMAGE} >/dev/null 2>&1 || exec /usr/bin/docker pull ${FOOTBALL_IMAGE}'
+# Host networking: the app listens on the host's port, and reaches the instance metadata service (its
+# role's credentials, for its secrets) without the extra hop a bridge network adds, so IMDSv2 keeps a hop
+# limit of 1. Logs go to journald.
+ExecStart=/usr/bin/docker run --rm --name football-{{.Name}} --network host --env-file /etc/football/{{.Name}}.env --log-driver journald --log-opt tag=football-{{.Name}} ${FOOTBALL_IMAGE}
+# SIGTERM first; the app has the load balancer's deregistration delay to finish its requests. -t: Docker 28
+# deprecates --time for --timeout, which Docker before 28 does not know; -t names the timeout in both.
+ExecStop=/usr/bin/docker stop -t {{.StopSeconds}} football-{{.Name}}
+TimeoutStartSec={{.StartTimeoutSeconds}}
+TimeoutStopSec={{.StopTimeout}}
+Restart=on-failure
+RestartSec=10
 
 [Install]
 WantedBy=multi-user.target
-EOF_UNIT
-cat >"$root/etc/logrotate.d/.football.new" <<'EOF_ROTATE'
-/var/log/football/journal.log {
-  daily
-  maxsize 100M
-  rotate 2
-  missingok
-  notifempty
-  copytruncate
-}
-EOF_ROTATE
-cat >"$root$agent/etc/.football.json.new" <<'EOF_CONFIG'
-{{.AgentConfig}}
-EOF_CONFIG
-for f in etc/systemd/system/football-journal.service etc/logrotate.d/football "${agent#/}/etc/football.json"; do
-  dir=$(dirname "$root/$f")
-  if [ -f "$root/$f" ] && cmp -s "$dir/.$(basename "$f").new" "$root/$f"; then
-    rm -f "$dir/.$(basename "$f").new"
-  else
-    mv "$dir/.$(basename "$f").new" "$root/$f"
-    restart=1
-  fi
-done
-if [ -n "$root" ]; then exit 0; fi
-systemctl daemon-reload
-systemctl enable --now football-journal.service
-if [ ! -x "$agent/bin/amazon-cloudwatch-agent-ctl" ]; then
-  # AWS's package from its bucket in this region, over HTTPS: the private subnets reach it through the
-  # S3 gateway endpoint, without NAT. It is not in Ubuntu's archive.
-  region=$(sed -n 's/^AWS_REGION=//p' /etc/football/{{.Name}}.env)
-  curl -fsS --retry 5 -o /tmp/amazon-cloudwatch-agent.deb \
-    "https://amazoncloudwatch-agent-$region.s3.$region.amazonaws.com/ubuntu/$(dpkg --print-architecture)/latest/amazon-cloudwatch-agent.deb"
-  dpkg -i -E /tmp/amazon-cloudwatch-agent.deb
-  rm -f /tmp/amazon-cloudwatch-agent.deb
-  restart=1
-fi
-if [ "$restart" = 1 ] || ! systemctl is-active --quiet amazon-cloudwatch-agent; then
-  "$agent/bin/amazon-cloudwatch-agent-ctl" -a fetch-config -m ec2 -s -c "file:$agent/etc/football.json"
-fi
 FOOTBALL_EOF
-put "$root/opt/football/.cloudwatch-agent.sh.new" "$root/opt/football/cloudwatch-agent.sh" 0755
-if ! sh "$root/opt/football/cloudwatch-agent.sh"; then
-  echo "football: the CloudWatch agent could not be set up; logs and memory/disk metrics are missing (see above)" >&2
+put "$unit.new" "$unit" 0644 || exit 1
+changed=$((changed | put_changed))
+if [ "$put_changed" = 1 ]; then systemctl daemon-reload || exit 4; fi
+enable_unit football-{{.Name}}.service || exit 4
+if ! docker image inspect "$image" >/dev/null 2>&1 &&
+  ! retry {{.PullTries}} {{.PullRetrySeconds}} env DOCKER_CONFIG="$root/etc/football/docker" docker pull "$image"; then
+  # A release that runs keeps running: a long-lived server does not trade a working release for one it
+  # cannot pull. A new server starts the unit, which keeps trying to pull.
+  if ! systemctl is-active --quiet football-{{.Name}}.service; then systemctl start --no-block football-{{.Name}}.service; fi
+  say "FAILED: the release $image could not be pulled; this server stays up, ships its logs and fails its health check until it runs"
+  exit 3
 fi
+if ! run_unit football-{{.Name}}.service "$changed"; then
+  say "FAILED: football-{{.Name}} did not start the release $image (journalctl -u football-{{.Name}}); this server stays up, ships its logs and fails its health check"
+  exit 4
+fi
+# A container that exits at once leaves the unit restarting, not active.
+if [ "$started" = 1 ] && sleep {{.SettleSeconds}} && ! systemctl is-active --quiet football-{{.Name}}.service; then
+  say "FAILED: the release $image stopped right after it started (journalctl -u football-{{.Name}}); this server stays up, ships its logs and fails its health check"
+  exit 4
+fi
+say "football-{{.Name}} runs $image"
 `))

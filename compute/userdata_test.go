@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"flag"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -13,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/football/football-infra/internal/bootsim"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
@@ -58,7 +59,7 @@ func golden(t *testing.T, name, got string) {
 // decodeEnv finds the env file inside a rendered setup script: a here-document, or base64.
 func decodeEnv(t *testing.T, script string) string {
 	t.Helper()
-	if m := regexp.MustCompile(`(?s)\.env\.new" <<'FOOTBALL_EOF'\n(.*?)FOOTBALL_EOF\n`).FindStringSubmatch(script); m != nil {
+	if m := regexp.MustCompile(`(?s)\.env\.new" <<'FOOTBALL_EOF'[^\n]*\n(.*?)FOOTBALL_EOF\n`).FindStringSubmatch(script); m != nil {
 		return m[1]
 	}
 	m := regexp.MustCompile(`printf '%s' '([A-Za-z0-9+/=]*)' \| base64 -d`).FindStringSubmatch(script)
@@ -83,9 +84,10 @@ func TestRenderAPIUserData(t *testing.T) {
 	for _, line := range []string{
 		"EnvironmentFile=/etc/football/api.env",
 		"--port ${APP_PORT} --health /health",
-		`put "$root/etc/football/.api.env.new" "$root/etc/football/api.env" 0640` + "\n",
+		`put "$root/etc/football/.api.env.new" "$root/etc/football/api.env" 0640 || exit 1` + "\n",
 		"\nDB_HOST=football-db.cabcdefghijk.ap-northeast-2.rds.amazonaws.com\n", // readable in the decoded user data
-		"systemctl enable football-api.service\n",
+		"apt_get() { DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=120 -q \"$@\"; }\n",
+		"ExecStop=/usr/bin/docker stop -t 30 football-api\n",
 	} {
 		assert.Contains(t, got, line)
 	}
@@ -179,51 +181,87 @@ func TestUserDataWithoutRedisAuth(t *testing.T) {
 	assert.ErrorContains(t, err, `user data: REDIS_AUTH_SECRET_ARN "arn:aws:secretsmanager:x secret" is not allowed`)
 }
 
-// TestSetupScriptRuns runs the rendered script with sh in a scratch root (FOOTBALL_ROOT), with chown and
-// systemctl replaced by recorders: the first run writes every file and restarts the service, a second
-// run with the same settings changes nothing and only makes sure the service runs, and new settings
-// restart it again.
+// TestSetupScriptRuns runs the rendered script in a sandbox (internal/bootsim): the first run writes every
+// file and starts the service, a second run with the same settings changes nothing and restarts nothing,
+// and new settings restart it again.
 func TestSetupScriptRuns(t *testing.T) {
 	t.Parallel()
-	root, bin := t.TempDir(), t.TempDir()
-	log := filepath.Join(bin, "calls")
-	for _, shim := range []string{"chown", "systemctl"} {
-		require.NoError(t, os.WriteFile(filepath.Join(bin, shim), []byte("#!/bin/sh\necho \""+shim+" $*\" >>"+log+"\n"), 0o755))
-	}
-	run := func(e apiEnv) string {
+	sb, err := bootsim.New(t.TempDir())
+	require.NoError(t, err)
+	run := func(e apiEnv) bootsim.Result {
 		t.Helper()
 		script, err := renderAPIUserData(e)
 		require.NoError(t, err)
-		require.NoError(t, os.Remove(log), "reset the call log")
-		cmd := exec.Command("sh", "-c", script)
-		cmd.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"), "FOOTBALL_ROOT="+root)
-		out, err := cmd.CombinedOutput()
-		require.NoError(t, err, string(out))
-		calls, err := os.ReadFile(log)
+		res, err := sb.Run("sh", script, bootsim.Lock)
 		require.NoError(t, err)
-		return string(calls)
+		require.Equal(t, 0, res.Exit, res.Output)
+		return res
 	}
-	require.NoError(t, os.WriteFile(log, nil, 0o644))
 	first := run(sampleAPIEnv())
-	assert.Contains(t, first, "systemctl restart football-api.service")
-	env, err := os.ReadFile(filepath.Join(root, "etc/football/api.env"))
+	assert.True(t, first.Called("systemctl restart football-api.service"), first.Calls)
+	assert.True(t, sb.Active("football-api.service") && sb.Enabled("football-api.service"))
+	env, err := sb.Read("/etc/football/api.env")
 	require.NoError(t, err)
-	assert.Contains(t, string(env), "DB_HOST=football-db.cabcdefghijk.ap-northeast-2.rds.amazonaws.com\n")
-	info, err := os.Stat(filepath.Join(root, "etc/football/api.env"))
+	assert.Contains(t, env, "DB_HOST=football-db.cabcdefghijk.ap-northeast-2.rds.amazonaws.com\n")
+	info, err := os.Stat(filepath.Join(sb.Root, "etc/football/api.env"))
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o640), info.Mode().Perm())
-	unit, err := os.ReadFile(filepath.Join(root, "etc/systemd/system/football-api.service"))
+	unit, err := sb.Read("/etc/systemd/system/football-api.service")
 	require.NoError(t, err)
-	assert.Contains(t, string(unit), "EnvironmentFile=/etc/football/api.env\n", "the unit names the real path")
+	assert.Contains(t, unit, "EnvironmentFile=/etc/football/api.env\n", "the unit names the real path")
+	assert.Contains(t, unit, "ExecStart=/usr/bin/python3 /opt/football/placeholder.py --name api --port ${APP_PORT} --health /health\n")
+	assert.False(t, first.Called("apt-get update"), "the placeholder needs nothing from the archive")
 
 	again := run(sampleAPIEnv())
-	assert.NotContains(t, again, "restart", "the same settings must not restart the service")
-	assert.Contains(t, again, "systemctl start football-api.service")
-	entries, err := os.ReadDir(filepath.Join(root, "etc/football"))
+	assert.Zero(t, again.Count("systemctl restart")+again.Count("systemctl start"), "the same settings start nothing: %v", again.Calls)
+	entries, err := os.ReadDir(filepath.Join(sb.Root, "etc/football"))
 	require.NoError(t, err)
 	assert.Len(t, entries, 1, "no leftover temporary files")
 
 	changed := sampleAPIEnv()
 	changed.DBHost = "other.cabcdefghijk.ap-northeast-2.rds.amazonaws.com"
-	assert.Contains(t, run(changed), "systemctl restart football-api.service")
+	assert.True(t, run(changed).Called("systemctl restart football-api.service"))
+}
+
+// TestSetupScriptRunsARelease runs the setup script with a release in a sandbox: the runtime is installed
+// once, the image is pulled by digest before the restart, and the unit runs the container on the host's
+// network with the env file and journald, pulling the image itself only when it is missing.
+func TestSetupScriptRunsARelease(t *testing.T) {
+	t.Parallel()
+	sb, err := bootsim.New(t.TempDir())
+	require.NoError(t, err)
+	e := sampleAPIEnv()
+	e.Image = testAPIImage
+	script, err := renderAPIUserData(e)
+	require.NoError(t, err)
+	first, err := sb.Run("sh", script, bootsim.Lock)
+	require.NoError(t, err)
+	require.Equal(t, 0, first.Exit, first.Output)
+	assert.True(t, first.Called("apt-get -o DPkg::Lock::Timeout=120 -q install -y --no-install-recommends docker.io amazon-ecr-credential-helper"), first.Calls)
+	pull := first.Index("docker pull " + testAPIImage)
+	require.GreaterOrEqual(t, pull, 0, first.Calls)
+	assert.Less(t, pull, first.Index("systemctl restart football-api.service"), "pull before the restart")
+	unit, err := sb.Read("/etc/systemd/system/football-api.service")
+	require.NoError(t, err)
+	for _, want := range []string{
+		"EnvironmentFile=/etc/football/api.env\n",
+		"ExecStart=/usr/bin/docker run --rm --name football-api --network host --env-file /etc/football/api.env --log-driver journald",
+		" ${FOOTBALL_IMAGE}\n", "ExecStop=/usr/bin/docker stop -t 30 football-api\n", "Restart=on-failure\n",
+		"Environment=DOCKER_CONFIG=/etc/football/docker\n",
+		"ExecStartPre=/bin/sh -c '/usr/bin/docker image inspect ${FOOTBALL_IMAGE} >/dev/null 2>&1 || exec /usr/bin/docker pull ${FOOTBALL_IMAGE}'\n",
+	} {
+		assert.Contains(t, unit, want)
+	}
+	assert.NotContains(t, unit, "placeholder.py")
+	assert.NotRegexp(t, `(?m)^ExecStop=.*--time`, unit, "docker stop --time is deprecated in Docker 28, --timeout unknown before; -t works in both")
+	cfg, err := sb.Read("/etc/football/docker/config.json")
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"credHelpers": {"`+testRegistry+`": "ecr-login"}}`, cfg)
+
+	again, err := sb.Run("sh", script)
+	require.NoError(t, err)
+	require.Equal(t, 0, again.Exit, again.Output)
+	assert.False(t, again.Called("apt-get"), "the runtime is installed once")
+	assert.False(t, again.Called("docker pull"), "the image is there")
+	assert.False(t, again.Called("systemctl restart"), "the same release restarts nothing")
 }

@@ -122,6 +122,13 @@ type ManagedGroup struct {
 	Rules    []string
 }
 
+// minRateLimit and maxRateLimit bound a rate-based statement's limit, as both AWS WAF and the provider
+// accept it.
+const (
+	minRateLimit = 10
+	maxRateLimit = 2000000000
+)
+
 // ratePriority places the rate-based rule after the IP reputation list and before the inspections.
 const ratePriority = 1
 
@@ -146,7 +153,9 @@ type WAFSettings struct {
 	// Optional; default block.
 	Mode string `json:"mode,omitempty"`
 	// RateLimit is the most requests one client IP may send in 5 minutes before it is blocked. Optional;
-	// default 2000; allowed 100..2000000000 (the AWS provider's range).
+	// default 2000; allowed 10..2000000000: AWS WAF's range for a rate-based statement's limit (10 since
+	// August 2024), which is also what the pinned provider validates (terraform-provider-aws v5.66 and later,
+	// hashicorp/terraform-provider-aws#39107; pulumi-aws v6.83.4 is built on a later v5 release).
 	RateLimit int `json:"rateLimit,omitempty"`
 	// Groups sets each managed group to block, count or off. Optional; default every group block.
 	Groups map[string]string `json:"groups,omitempty"`
@@ -201,8 +210,8 @@ func (s WAFSettings) Validate() error {
 	if s.Mode != Block && s.Mode != Count {
 		fail("mode", s.Mode, "allowed block, count")
 	}
-	if s.RateLimit < 100 || s.RateLimit > 2000000000 {
-		fail("rateLimit", s.RateLimit, "allowed 100..2000000000 requests per client IP in 5 minutes")
+	if s.RateLimit < minRateLimit || s.RateLimit > maxRateLimit {
+		fail("rateLimit", s.RateLimit, fmt.Sprintf("allowed %d..%d requests per client IP in 5 minutes", minRateLimit, maxRateLimit))
 	}
 	names := slices.Sorted(maps.Keys(ManagedGroups))
 	for _, g := range slices.Sorted(maps.Keys(s.Groups)) {

@@ -64,3 +64,20 @@ func TestEdgeWithoutDomainOrWAFRegistersOnlyItself(t *testing.T) {
 	assert.ErrorContains(t, err, "wiring: ZoneID is required with a domain")
 	assert.ErrorContains(t, err, "wiring: LoadBalancerARN, LoadBalancerDNSName and LoadBalancerZoneID are required")
 }
+
+// TestWAFRateLimitRange: the limit AWS WAF and the pinned provider both accept, 10..2000000000, at both ends.
+func TestWAFRateLimitRange(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		limit int
+		ok    bool
+	}{{9, false}, {10, true}, {99, true}, {2000000000, true}, {2000000001, false}} {
+		err := WAFSettings{Profile: "prod", RateLimit: tc.limit}.WithDefaults().Validate()
+		if tc.ok {
+			assert.NoError(t, err, "%d", tc.limit)
+		} else {
+			assert.ErrorContains(t, err, "football:waf.rateLimit: ", "%d", tc.limit)
+			assert.ErrorContains(t, err, "allowed 10..2000000000 requests per client IP in 5 minutes", "%d", tc.limit)
+		}
+	}
+}

@@ -7,6 +7,7 @@
 #   docs        Markdown structure and tables (markdownlint-cli2), relative links and anchors
 #               (remark-validate-links); tools pinned in scripts/doclint, installed once into .cache/doclint
 #   actionlint  the GitHub Actions workflows
+#   shellcheck  installs Debian's shellcheck when missing; the test step then lints every boot script with it
 #   test        go test ./... (the generated docs/stacks pages are checked there), kept in Go's test cache
 # One more step runs only when named: race (go test -race ./...), which .ci/run adds after this command.
 # TEST_STEPS="lint test" runs only those steps. Timings are printed per step and at the end.
@@ -19,8 +20,8 @@ Usage: bash scripts/test.sh
 
 The test command (what .ci/run runs), offline, no credentials. Steps, each timed: gofmt, lint (golangci-lint,
 go vet's analyzers among its linters), docs (markdownlint-cli2, relative links and anchors), actionlint (the
-GitHub workflows), test (go test ./...). TEST_STEPS="lint test" runs only those steps; TEST_STEPS=race runs
-go test -race ./... (.ci/run adds it).
+GitHub workflows), shellcheck (installs it when missing, for the boot script tests), test (go test ./...).
+TEST_STEPS="lint test" runs only those steps; TEST_STEPS=race runs go test -race ./... (.ci/run adds it).
 Exits non-zero on the first failing step and names it.
 EOF
     exit 0
@@ -71,6 +72,22 @@ step_lint() { go run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.1
 
 step_actionlint() { go run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12; }
 
+# The boot script tests (stack/boot_test.go) lint every script a server runs at boot with shellcheck, which
+# Debian and Ubuntu package; this step installs it when missing and makes those tests require it.
+step_shellcheck() {
+  if ! command -v shellcheck >/dev/null 2>&1; then
+    if [ "$(id -u)" != 0 ]; then
+      echo "shellcheck is missing: install it (sudo apt-get install shellcheck) to lint the servers' boot scripts" >&2
+      return 1
+    fi
+    echo "installing shellcheck (apt-get) to lint the servers' boot scripts" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q shellcheck >/dev/null ||
+      { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q shellcheck >/dev/null; }
+  fi
+  shellcheck --version | sed -n 2p
+  export FOOTBALL_REQUIRE_SHELLCHECK=1
+}
+
 # -vet=off: the lint step already ran go vet's analyzers on these packages; go test's own pass would
 # type-check every dependency again for a smaller set of analyzers.
 step_test() { go test -vet=off ./...; }
@@ -83,7 +100,7 @@ step_race() { go test -race -vet=off ./...; }
 now() { local t=${EPOCHREALTIME/[.,]/}; echo "${t#0}"; }
 seconds() { local d=$(( ($1 + 50000) / 100000 )); echo "$((d / 10)).$((d % 10))"; }
 
-steps=${TEST_STEPS:-gofmt lint docs actionlint test}
+steps=${TEST_STEPS:-gofmt lint docs actionlint shellcheck test}
 current=
 timings=()
 started=$(now)

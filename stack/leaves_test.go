@@ -23,16 +23,17 @@ const module = "github.com/football/football-infra"
 var leaves = []string{"network", "compute", "data", "edge", "monitoring"}
 
 // shared are the module's packages a leaf may import: the AWS facts in production code, and the mock
-// engine in tests. Both import no leaf.
+// engine and the boot script sandbox in tests. None imports a leaf.
 var shared = map[string]bool{module + "/internal/awsfacts": true}
-var sharedInTests = map[string]bool{module + "/internal/awsfacts": true, module + "/internal/mock": true}
+var sharedInTests = map[string]bool{module + "/internal/awsfacts": true, module + "/internal/mock": true,
+	module + "/internal/bootsim": true}
 
 // TestLeavesImportNoSibling reads the imports of every Go file of the leaf packages (tests included) and of
 // the packages they may share, and fails on any import of this module that the layering does not allow.
 func TestLeavesImportNoSibling(t *testing.T) {
 	t.Parallel()
 	checked := 0
-	for _, dir := range append(append([]string(nil), leaves...), "internal/awsfacts", "internal/mock") {
+	for _, dir := range append(append([]string(nil), leaves...), "internal/awsfacts", "internal/mock", "internal/bootsim") {
 		files, err := filepath.Glob(filepath.Join("..", dir, "*.go"))
 		require.NoError(t, err)
 		require.NotEmpty(t, files, "no Go files in %s", dir)
@@ -47,8 +48,8 @@ func TestLeavesImportNoSibling(t *testing.T) {
 					allowed = sharedInTests
 				}
 				switch dir {
-				case "internal/awsfacts":
-					allowed = nil // the facts stand alone
+				case "internal/awsfacts", "internal/bootsim":
+					allowed = nil // the facts and the sandbox stand alone
 				case "internal/mock":
 					allowed = shared
 				}

@@ -156,7 +156,8 @@ func DeployConfig(ctx *pulumi.Context, cfg *Config) (pulumi.Map, error) {
 		// The provider's default tags stop at the resources Pulumi creates; launches get them here.
 		Tags:          cfg.DefaultTags,
 		OwnRepository: chatRepo,
-		Image:         chatImage,
+		Image:         chatImage.Image,
+		ImageTags:     chatImage.Tags,
 		Logs:          cfg.logShipping("chat"),
 		// With a domain the chat port admits only the load balancer (wss:// through the HTTPS listener).
 		LoadBalancerSecurityGroupID: map[bool]pulumi.StringInput{true: albSG, false: nil}[cfg.Domain.Enabled()],
@@ -182,7 +183,8 @@ func DeployConfig(ctx *pulumi.Context, cfg *Config) (pulumi.Map, error) {
 		RedisAuthSecretARN:     db.RedisAuthSecretARN,
 		Tags:                   cfg.DefaultTags,
 		OwnRepository:          apiRepo,
-		Image:                  apiImage,
+		Image:                  apiImage.Image,
+		ImageTags:              apiImage.Tags,
 		Logs:                   cfg.logShipping("api"),
 		RollbackAlarms:         cfg.rollbackAlarms(),
 		Certificate:            map[bool]pulumi.StringInput{true: front.CertificateARN, false: nil}[cfg.Domain.Enabled()],

@@ -149,7 +149,7 @@ func checkWiring(t *testing.T, m *mock.Mocks, outputs map[string]any) {
 	chatEnv, err := base64.StdEncoding.DecodeString(assoc.Str("parameters.env"))
 	require.NoError(t, err)
 	api, chat := userData("api-lt"), string(chatEnv)
-	require.Contains(t, api, "api.env.new\" <<'FOOTBALL_EOF'\n", "the API's settings are readable in its user data")
+	require.Contains(t, api, "api.env.new\" <<'FOOTBALL_EOF' || exit 1\n", "the API's settings are readable in its user data")
 	assert.Equal(t, []string{outputs["bastionInstanceId"].(string)}, assoc.Strs("targets[0].values"), "the chat settings go to the chat server")
 	for _, k := range []string{"dbAddress", "dbSecretArn", "redisEndpoint"} {
 		assert.Contains(t, api, outputs[k].(string), "API user data must carry %s", k)

@@ -40,9 +40,23 @@ func TestReleasesReachTheServers(t *testing.T) {
 	assert.Equal(t, 100.0, minHealthy, "a release never shrinks serving capacity")
 	assert.Regexp(t, `^ami-[0-9a-f]{17}$`, byName(t, m, "api-lt").Str("imageId"), "automatic rollback refuses resolve:ssm: images")
 
-	for _, svc := range []string{"api", "chat"} {
+	for svc, tag := range map[string]string{"api": "v1.4.2", "chat": "v0.9.0"} {
 		repo := byName(t, m, svc+"-repo")
 		assert.Equal(t, "football/dev/"+svc, repo.Str("name"))
+		// The repository never expires the release the stack runs: its first lifecycle rule selects that tag.
+		var lc struct {
+			Rules []struct {
+				RulePriority int
+				Selection    struct {
+					TagStatus      string
+					TagPatternList []string
+				}
+			}
+		}
+		require.NoError(t, json.Unmarshal([]byte(byName(t, m, svc+"-repo-lifecycle").Str("policy")), &lc))
+		require.Len(t, lc.Rules, 2)
+		assert.Equal(t, []string{tag}, lc.Rules[0].Selection.TagPatternList, "%s protects its running release", svc)
+		assert.Equal(t, "any", lc.Rules[1].Selection.TagStatus)
 		var doc struct {
 			Statement []struct{ Action, Resource []string }
 		}

@@ -350,16 +350,28 @@ func (m *Mocks) ecrImage(args resource.PropertyMap) (resource.PropertyMap, error
 	if v := args["imageDigest"]; v.IsString() {
 		digest = v.StringValue()
 	}
-	for _, h := range held {
-		d := h
-		if !strings.HasPrefix(h, "sha256:") {
-			d = ImageDigest(repo, h)
+	digestOf := func(h string) string {
+		if strings.HasPrefix(h, "sha256:") {
+			return h
 		}
+		return ImageDigest(repo, h)
+	}
+	for _, h := range held {
+		d := digestOf(h)
 		if (tag != "" && h == tag) || (digest != "" && d == digest) {
+			// Every tag the repository holds for that image, as DescribeImages lists them; a digest
+			// listed on its own is an untagged image.
+			var tags []resource.PropertyValue
+			for _, other := range held {
+				if !strings.HasPrefix(other, "sha256:") && digestOf(other) == d {
+					tags = append(tags, resource.NewProperty(other))
+				}
+			}
 			return resource.PropertyMap{
 				"id": resource.NewProperty(d), "repositoryName": resource.NewProperty(repo),
 				"registryId": resource.NewProperty(Account), "imageDigest": resource.NewProperty(d),
-				"imageUri": resource.NewProperty(m.registry() + "/" + repo + "@" + d),
+				"imageUri":  resource.NewProperty(m.registry() + "/" + repo + "@" + d),
+				"imageTags": resource.NewProperty(tags),
 			}, nil
 		}
 	}
