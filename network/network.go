@@ -81,6 +81,9 @@ type FlowLogSettings struct {
 	// Protect sets Pulumi's protect option on the log group, so that no `pulumi destroy` or replacement
 	// deletes the recorded traffic without first turning it off. Optional; default dev false, prod true.
 	Protect *bool `json:"protect,omitempty"`
+	// RetainOnDelete keeps the log group, with its logs until retentionDays expires them, in AWS when
+	// Pulumi deletes it (flow logs turned off, the stack torn down). Optional; default dev false, prod true.
+	RetainOnDelete *bool `json:"retainOnDelete,omitempty"`
 }
 
 // WithDefaults returns s with every unset field filled for its profile.
@@ -117,6 +120,10 @@ func (s Settings) WithDefaults() Settings {
 	if s.FlowLogs.Protect == nil {
 		on := prod
 		s.FlowLogs.Protect = &on
+	}
+	if s.FlowLogs.RetainOnDelete == nil {
+		on := prod
+		s.FlowLogs.RetainOnDelete = &on
 	}
 	return s
 }
@@ -665,6 +672,9 @@ func (n *Network) flowLogs(ctx *pulumi.Context, name string, a NetworkArgs, v *a
 	groupOpts := []pulumi.ResourceOption{child}
 	if *a.FlowLogs.Protect {
 		groupOpts = append(groupOpts, pulumi.Protect(true))
+	}
+	if *a.FlowLogs.RetainOnDelete {
+		groupOpts = append(groupOpts, pulumi.RetainOnDelete(true))
 	}
 	group, err := cloudwatch.NewLogGroup(ctx, name+"-flow-logs", &cloudwatch.LogGroupArgs{
 		RetentionInDays: pulumi.Int(a.FlowLogs.RetentionDays),

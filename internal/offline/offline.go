@@ -48,12 +48,37 @@ func Plan(dir, name string) (*Result, error) {
 	return PlanStack(st)
 }
 
-// PlanStack plans an already loaded stack. An offline plan cannot see ECR: it takes every release the
-// config names as pushed to its repository (Registry).
+// PlanStack plans an already loaded stack as a first deployment. An offline plan cannot see ECR: it takes
+// every release the config names as pushed to its repository (Registry).
 func PlanStack(st *stackfile.Stack) (*Result, error) {
+	return planAfter(st, nil)
+}
+
+// PlanEdit plans edited as a change of base, as if base were deployed: the replacement guard compares
+// edited's stateful settings with base's, and refuses (ErrConfig) what `pulumi up` would refuse.
+func PlanEdit(base, edited *stackfile.Stack) (*Result, error) {
+	var previous map[string]any
+	_, err := mock.Run(mock.Options{Project: base.Project, Stack: base.Name, Config: base.Config, SecretKeys: base.SecretKeys},
+		func(ctx *pulumi.Context) error {
+			var err error
+			previous, err = stack.GuardedOutputs(ctx, base.Keys())
+			return err
+		})
+	if err != nil {
+		var cfgErr *stack.ConfigError
+		if errors.As(err, &cfgErr) {
+			return nil, fmt.Errorf("%w: stack %s as committed:\n%v", ErrConfig, base.Name, cfgErr.Err)
+		}
+		return nil, err
+	}
+	return planAfter(edited, previous)
+}
+
+// planAfter plans st after a deployment that left previous as its outputs (nil: the first deployment).
+func planAfter(st *stackfile.Stack, previous map[string]any) (*Result, error) {
 	outputs := map[string]any{}
 	m, err := mock.Run(mock.Options{Project: st.Project, Stack: st.Name, Config: st.Config, SecretKeys: st.SecretKeys,
-		Images: Registry(st), HostedZones: hostedZones(st)},
+		Images: Registry(st), HostedZones: hostedZones(st), Previous: previous},
 		func(ctx *pulumi.Context) error {
 			outs, err := stack.Deploy(ctx, st.Keys())
 			if err != nil {
