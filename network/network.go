@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -278,9 +279,41 @@ type Network struct {
 	NATInstanceID pulumi.StringOutput
 	// NATGateways are awsx's NAT gateways, in AZ order (none with other strategies).
 	NATGateways []NATGateway
+	// VPCResources are the resources awsx created for the VPC: the VPC, subnets, route tables and their
+	// associations, routes, the internet and NAT gateways, their Elastic IPs and endpoints. awsx registers
+	// them from its own process, so a resource that must be deleted before all of them (prod's destroy
+	// lock) names them through this list. Empty under the mock engine, which cannot answer with resource
+	// references.
+	VPCResources pulumi.ResourceArrayOutput
 
 	// subnets holds each tier's subnet IDs in AZ order; see SubnetID.
 	subnets map[Tier][]pulumi.StringOutput
+}
+
+// vpcResources flattens the resource references awsx's VPC answers with into one list.
+func vpcResources(v *awsxec2.Vpc) pulumi.ResourceArrayOutput {
+	return pulumi.All(v.Vpc, v.InternetGateway, v.Subnets, v.RouteTables, v.RouteTableAssociations, v.Routes,
+		v.NatGateways, v.Eips, v.VpcEndpoints).ApplyT(func(all []any) []pulumi.Resource {
+		var out []pulumi.Resource
+		add := func(x reflect.Value) {
+			if r, ok := x.Interface().(pulumi.Resource); ok && !(x.Kind() == reflect.Pointer && x.IsNil()) {
+				out = append(out, r)
+			}
+		}
+		for _, x := range all {
+			if x == nil {
+				continue
+			}
+			if val := reflect.ValueOf(x); val.Kind() == reflect.Slice {
+				for i := 0; i < val.Len(); i++ {
+					add(val.Index(i))
+				}
+			} else {
+				add(val)
+			}
+		}
+		return out
+	}).(pulumi.ResourceArrayOutput)
 }
 
 // NATGateway is one of awsx's NAT gateways.
@@ -339,6 +372,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		return nil, err
 	}
 	n.VPCID = v.VpcId
+	n.VPCResources = vpcResources(v)
 	existing := n.existingSubnets(ctx, v.VpcId)
 	fromAwsx := map[Tier]pulumi.StringArrayOutput{Public: v.PublicSubnetIds, Private: v.PrivateSubnetIds, Data: v.IsolatedSubnetIds}
 	n.subnets = map[Tier][]pulumi.StringOutput{}

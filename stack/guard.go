@@ -26,6 +26,8 @@ type guardedKey struct {
 	replaces func(old, new string, prev, cur map[string]string) bool
 	// protects are the protect keys (config paths) that guard what is replaced.
 	protects []string
+	// caveat qualifies the deliberate way ("" when there is none).
+	caveat string
 }
 
 // guardedKeys are, for the current provider (pulumi-aws v6), the config keys that replace the database,
@@ -35,9 +37,9 @@ type guardedKey struct {
 // names derived from the stack, which no key changes. A new VPC block rebuilds the network the database
 // and the cache live in, so both of their protect keys guard it.
 var guardedKeys = []guardedKey{
-	{key: "data.db.engine", what: "the database (RDS instance data-db)", protects: []string{dbProtect}},
-	{key: "data.db.dbName", what: "the database (RDS instance data-db)", protects: []string{dbProtect}},
-	{key: "data.db.username", what: "the database (RDS instance data-db)", protects: []string{dbProtect}},
+	{key: "data.db.engine", what: "the database (RDS instance data-db)", protects: []string{dbProtect}, caveat: dbCaveat},
+	{key: "data.db.dbName", what: "the database (RDS instance data-db)", protects: []string{dbProtect}, caveat: dbCaveat},
+	{key: "data.db.username", what: "the database (RDS instance data-db)", protects: []string{dbProtect}, caveat: dbCaveat},
 	{key: "data.redis.engine", what: "the cache (ElastiCache replication group data-redis)", protects: []string{redisProtect},
 		replaces: func(old, new string, _, _ map[string]string) bool { return !(old == "redis" && new == "valkey") }},
 	{key: "data.redis.engineVersion", what: "the cache (ElastiCache replication group data-redis)", protects: []string{redisProtect},
@@ -47,8 +49,11 @@ var guardedKeys = []guardedKey{
 			return (!recorded || engine == cur["data.redis.engine"]) && versionLess(new, old)
 		}},
 	{key: "network.cidr", what: "the VPC and everything in it, the database's and the cache's subnets included",
-		protects: []string{dbProtect, redisProtect}},
+		protects: []string{dbProtect, redisProtect}, caveat: "in prod a new VPC block is a migration to a new stack instead"},
 }
+
+// dbCaveat is why prod does not replace its database through a config change.
+const dbCaveat = "in prod, which keeps deletion protection and retainOnDelete on the instance, a new engine, database name or user is a migration to a new stack instead"
 
 // The protect keys the guard reads.
 const (
@@ -104,10 +109,14 @@ func checkReplacements(c *Config, prev, cur map[string]string) (warnings []strin
 				"nothing protects it: the data is gone unless you restore a snapshot", c.Project, g.key, old, now, g.what))
 			continue
 		}
+		caveat := ""
+		if g.caveat != "" {
+			caveat = "; " + g.caveat
+		}
 		refused = append(refused, fmt.Errorf("%s:%s: changing %q to %q is refused while %s %s true: it REPLACES %s (a new, empty resource; the old one and its data are deleted), "+
-			"and protect would stop the update half-way, after other changes were applied. To replace it deliberately: take a snapshot, set %s to false "+
-			"in the same change, pulumi up, then set it back to true (README, \"Replacing the database or the cache\")",
-			c.Project, g.key, old, now, strings.Join(on, " and "), map[bool]string{true: "is", false: "are"}[len(on) == 1], g.what, strings.Join(on, " and ")))
+			"and protect would stop the update half-way, after other changes were applied. To replace it deliberately: take a backup, set %s to false "+
+			"in the same change, pulumi up, then set it back to true%s (README, \"Replacing the database or the cache\")",
+			c.Project, g.key, old, now, strings.Join(on, " and "), map[bool]string{true: "is", false: "are"}[len(on) == 1], g.what, strings.Join(on, " and "), caveat))
 	}
 	return warnings, refused
 }

@@ -43,7 +43,7 @@ func TestCheckReplacements(t *testing.T) {
 			`football:data.db.engine changes from "mysql" to "postgres": this REPLACES the database (RDS instance data-db) (a new, empty resource; the old one and its data are deleted); nothing protects it`}},
 		{name: "db engine, protected", prev: base, cur: with("data.db.engine", "postgres"), cfg: protected(true, false), refuse: []string{
 			`football:data.db.engine: changing "mysql" to "postgres" is refused while football:data.db.protect is true: it REPLACES the database (RDS instance data-db)`,
-			"protect would stop the update half-way", "set football:data.db.protect to false in the same change"}},
+			"protect would stop the update half-way", "set football:data.db.protect to false in the same change", "a migration to a new stack instead"}},
 		{name: "db name, protected", prev: base, cur: with("data.db.dbName", "ball"), cfg: protected(true, true), refuse: []string{`football:data.db.dbName: changing "football" to "ball" is refused`}},
 		{name: "db user, unprotected", prev: base, cur: with("data.db.username", "admin2"), cfg: protected(false, false), warn: []string{`football:data.db.username changes`}},
 		{name: "redis to valkey is in place", prev: base, cur: with("data.redis.engine", "valkey"), cfg: protected(true, true)},
@@ -111,4 +111,45 @@ func TestStatefulSettingsAreExported(t *testing.T) {
 		"data.db.engine": "mysql", "data.db.dbName": "football", "data.db.username": "football_admin",
 		"data.redis.engine": "valkey", "data.redis.engineVersion": "8.0", "network.cidr": "10.20.0.0/16",
 	}, outs[guardOutput])
+}
+
+// TestProdRefusesReplacingTheCache: moving prod's protected cache back to Redis OSS is refused as a config
+// error before anything but the read of the previous deployment is registered, so nothing is planned and
+// nothing half applied; turning the cache's protect off in the same change is the deliberate way through,
+// and dev, which protects nothing, goes ahead with a warning.
+func TestProdRefusesReplacingTheCache(t *testing.T) {
+	t.Parallel()
+	previous := func(stack string) map[string]any {
+		st, err := stackfile.Load("..", stack)
+		require.NoError(t, err)
+		var out map[string]any
+		_, err = mock.Run(mock.Options{Project: st.Project, Stack: st.Name, Config: st.Config, SecretKeys: st.SecretKeys},
+			func(ctx *pulumi.Context) error {
+				out, err = GuardedOutputs(ctx, st.Keys())
+				return err
+			})
+		require.NoError(t, err)
+		return out
+	}
+	toRedis := map[string]string{"data.redis.engine": `"redis"`, "data.redis.engineVersion": ``}
+
+	m, err := runEdited(t, "prod", toRedis, mock.Options{Previous: previous("prod")})
+	var cfgErr *ConfigError
+	require.ErrorAs(t, err, &cfgErr)
+	assert.Contains(t, cfgErr.Error(), `football:data.redis.engine: changing "valkey" to "redis" is refused while football:data.redis.protect is true`)
+	assert.NotContains(t, cfgErr.Error(), "football:data.redis.engineVersion", "one replacement, reported once")
+	var registered []string
+	for _, r := range m.All() {
+		registered = append(registered, r.Type)
+	}
+	assert.Equal(t, []string{"pulumi:pulumi:StackReference"}, registered, "nothing but the read of the previous deployment")
+
+	deliberate := map[string]string{"data.redis.engine": `"redis"`, "data.redis.engineVersion": ``, "data.redis.protect": `false`}
+	m = planEdited(t, "prod", deliberate, mock.Options{Previous: previous("prod")})
+	rg := m.One(t, "aws:elasticache/replicationGroup:ReplicationGroup")
+	assert.Equal(t, "redis", rg.Str("engine"))
+	assert.False(t, rg.Protect)
+
+	m = planEdited(t, "dev", toRedis, mock.Options{Previous: previous("dev")})
+	assert.Equal(t, "redis", m.One(t, "aws:elasticache/replicationGroup:ReplicationGroup").Str("engine"), "dev goes ahead (with a warning)")
 }

@@ -207,7 +207,7 @@ func Deploy(ctx *pulumi.Context, keys []string) (pulumi.Map, error) {
 	// Last, once everything it must depend on is registered.
 	lockURN := pulumi.String("").ToStringOutput()
 	if cfg.Environment == Prod {
-		lock, err := destroyLock(ctx, registered.resources())
+		lock, err := destroyLock(ctx, registered.resources(), net.VPCResources)
 		if err != nil {
 			return nil, err
 		}
