@@ -77,3 +77,21 @@ func TestProdDestroyLock(t *testing.T) {
 		assert.False(t, r.Protect && r.Type == "random:index/randomId:RandomId")
 	}
 }
+
+// TestProdKeepsAuditLogs: prod's flow-log, WAF and servers' log groups stay in AWS when Pulumi deletes them
+// (the WAF turned off, a teardown); dev's go with the stack.
+func TestProdKeepsAuditLogs(t *testing.T) {
+	t.Parallel()
+	groups := []string{"net-flow-logs", "edge-waf-logs", "api-logs", "chat-logs"}
+	prod := planEdited(t, "prod", nil, mock.Options{})
+	dev := planEdited(t, "dev", map[string]string{"network.flowLogs.enabled": `true`, "waf.enabled": `true`}, mock.Options{})
+	for _, name := range groups {
+		assert.True(t, named(t, prod, "aws:cloudwatch/logGroup:LogGroup", name).RetainOnDelete, "prod keeps %s", name)
+		assert.False(t, named(t, dev, "aws:cloudwatch/logGroup:LogGroup", name).RetainOnDelete, "dev deletes %s", name)
+	}
+	off := planEdited(t, "prod", map[string]string{"network.flowLogs.retainOnDelete": `false`, "waf.retainLogs": `false`,
+		"monitoring.retainLogs": `false`}, mock.Options{})
+	for _, name := range groups {
+		assert.False(t, named(t, off, "aws:cloudwatch/logGroup:LogGroup", name).RetainOnDelete, "%s follows its key", name)
+	}
+}
