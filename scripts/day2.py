@@ -150,8 +150,8 @@ def summarize(preview_json):
                 replaced.append(f"{name} ({','.join(s.get('replaceReasons') or [])})")
         elif s["op"] == "update":
             updated.append(f"{name} ({','.join(s.get('diffReasons') or [])})")
-    warnings = [d["message"].strip() for d in doc.get("diagnostics", []) if d.get("severity") == "warning"
-                and "REPLACES" in d.get("message", "")]
+    warnings = [d["message"].strip().removeprefix("warning: ") for d in doc.get("diagnostics", [])
+                if d.get("severity") == "warning" and "REPLACES" in d.get("message", "")]
     return counts, replaced, updated, warnings
 
 
@@ -271,13 +271,18 @@ def main():
         open(os.path.join(args.workdir, f"op{i:02d}-{stack}.json"), "w").write(p.stdout)
         warnings = []
         if p.returncode != 0:
-            preview_cell, replaced, updated = f"refused (rc {p.returncode}): {first_error(p.stdout + p.stderr)}", [], []
+            try:  # --json: the reason is in the diagnostics
+                text = "\n".join(d.get("message", "") for d in json.loads(p.stdout).get("diagnostics", []))
+            except ValueError:
+                text = p.stdout + p.stderr
+            preview_cell, replaced, updated = f"refused (rc {p.returncode}): {first_error(text)}", [], []
         else:
             counts, replaced, updated, warnings = summarize(p.stdout)
             preview_cell = json.dumps(counts)
         up = run([os.path.join(re_dir, "up.sh"), work, stack], env=env, check=False)
         result = resources_summary(up.stdout)
-        up_summary = ("ok: " if up.returncode == 0 else f"failed (rc {up.returncode}): ") + (", ".join(result) or "no changes")
+        failed = "refused" if p.returncode != 0 else "failed"
+        up_summary = ("ok: " if up.returncode == 0 else f"{failed} (rc {up.returncode}): ") + (", ".join(result) or "no changes")
         if kept(up.stdout):
             up_summary += f"; kept in AWS (retainOnDelete): {', '.join(kept(up.stdout))}"
         again = run([os.path.join(re_dir, "preview.sh"), work, stack, "--expect-no-changes"], env=env, check=False)
