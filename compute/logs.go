@@ -13,11 +13,11 @@ import (
 )
 
 // LogShipping is where a tier's servers send their logs and metrics. The tier creates the log group (so
-// `pulumi destroy` removes it) and runs the CloudWatch agent on every server, which ships the journal of
-// the service's unit and cloud-init's output to it and publishes memory and disk use in the agent's
-// namespace (awsfacts.AgentNamespace): API servers with the AutoScalingGroupName dimension (one series for
-// the whole group, its maximum being the fullest server), the chat server with InstanceId; the disk metric
-// also carries path and fstype.
+// `pulumi destroy` removes it, unless RetainOnDelete) and runs the CloudWatch agent on every server, which
+// ships the journal of the service's unit and cloud-init's output to it and publishes memory and disk use
+// in the agent's namespace (awsfacts.AgentNamespace): API servers with the AutoScalingGroupName dimension
+// (one series for the whole group, its maximum being the fullest server), the chat server with InstanceId;
+// the disk metric also carries path and fstype.
 type LogShipping struct {
 	// Group is the log group's name, e.g. /football/prod/api. Required.
 	Group string
@@ -26,6 +26,9 @@ type LogShipping struct {
 	// KMSKeyARN encrypts the group with a customer managed key whose policy admits CloudWatch Logs.
 	// Optional; "" keeps CloudWatch Logs' own encryption.
 	KMSKeyARN string
+	// RetainOnDelete keeps the group, and the logs in it until they expire, in AWS when Pulumi deletes it.
+	// Optional; default false.
+	RetainOnDelete bool
 }
 
 var logGroupName = regexp.MustCompile(`^[A-Za-z0-9_/.#-]{1,512}$`)
@@ -52,7 +55,11 @@ func shipLogs(ctx *pulumi.Context, name string, role *iam.Role, l LogShipping, b
 	if l.KMSKeyARN != "" {
 		args.KmsKeyId = pulumi.String(l.KMSKeyARN)
 	}
-	group, err := cloudwatch.NewLogGroup(ctx, name+"-logs", args, opts...)
+	groupOpts := append([]pulumi.ResourceOption(nil), opts...)
+	if l.RetainOnDelete {
+		groupOpts = append(groupOpts, pulumi.RetainOnDelete(true))
+	}
+	group, err := cloudwatch.NewLogGroup(ctx, name+"-logs", args, groupOpts...)
 	if err != nil {
 		return nil, err
 	}

@@ -220,6 +220,7 @@ func TestNewDataTierProfiles(t *testing.T) {
 			assert.True(t, flag(t, db, "autoMinorVersionUpgrade"))
 			assert.Equal(t, !w.retain, flag(t, db, "deleteAutomatedBackups"))
 			assert.Equal(t, w.protect, db.Protect, "pulumi protect on the instance")
+			assert.True(t, db.DeleteBeforeReplace, "a replacement deletes the old instance first: its identifier is fixed")
 			assert.Equal(t, w.retain, db.RetainOnDelete, "retainOnDelete on the instance")
 			// What a retained instance needs is retained with it; nothing else is.
 			for _, typ := range []string{typeDBParams, typeDBSubnets} {
@@ -228,6 +229,7 @@ func TestNewDataTierProfiles(t *testing.T) {
 			assert.Equal(t, w.retain, byName(t, m, typeSG, "data-db-sg").RetainOnDelete)
 			assert.False(t, byName(t, m, typeSG, "data-redis-sg").RetainOnDelete)
 			assert.Equal(t, w.protect, m.One(t, typeRG).Protect, "pulumi protect on the replication group follows the profile")
+			assert.True(t, m.One(t, typeRG).DeleteBeforeReplace, "a replacement deletes the old group first: its ID is fixed")
 			assert.Equal(t, w.protect, m.One(t, "aws:secretsmanager/secret:Secret").Protect, "the AUTH token's secret is protected with the cache")
 			assert.False(t, m.One(t, "aws:secretsmanager/secretVersion:SecretVersion").Protect, "rotating the token replaces its version; protect would block it")
 

@@ -293,11 +293,13 @@ func (tier *DataTier) database(ctx *pulumi.Context, name, base string, a DataTie
 	// subnet group that a retained instance still uses, and a deletion attempt would fail the destroy.
 	// Options are only added when on, so that a protect the caller puts on the tier still reaches the
 	// instance through Pulumi's inheritance.
+	// The instance keeps its identifier, so a replacement must delete the old instance before it creates
+	// the new one: RDS refuses a second instance with the same identifier.
 	support := []pulumi.ResourceOption{child}
-	instance := []pulumi.ResourceOption{child}
+	instance := []pulumi.ResourceOption{child, pulumi.DeleteBeforeReplace(true)}
 	if *s.RetainOnDelete {
 		support = []pulumi.ResourceOption{child, pulumi.RetainOnDelete(true)}
-		instance = []pulumi.ResourceOption{child, pulumi.RetainOnDelete(true)}
+		instance = append(instance, pulumi.RetainOnDelete(true))
 	}
 	if *s.Protect {
 		instance = append(instance, pulumi.Protect(true))

@@ -324,7 +324,9 @@ func (tier *DataTier) cache(ctx *pulumi.Context, name, base string, a DataTierAr
 		args.ClusterMode = pulumi.String("disabled")
 		args.NumCacheClusters = pulumi.Int(1 + replicas)
 	}
-	groupOpts := []pulumi.ResourceOption{child}
+	// The group keeps its ID, from which its endpoints derive, so a replacement must delete the old group
+	// before it creates the new one: ElastiCache refuses a second group with the same ID.
+	groupOpts := []pulumi.ResourceOption{child, pulumi.DeleteBeforeReplace(true)}
 	if *s.Protect {
 		groupOpts = append(groupOpts, pulumi.Protect(true))
 	}

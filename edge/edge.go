@@ -279,10 +279,18 @@ func (e *Edge) webACL(ctx *pulumi.Context, name string, a EdgeArgs) error {
 	}, child); err != nil {
 		return err
 	}
+	groupOpts := []pulumi.ResourceOption{child}
+	if *a.WAF.RetainLogs {
+		// Security logs outlive the web ACL: turning the WAF off drops the group from the stack, not
+		// from AWS, and its logs expire with their retention.
+		groupOpts = append(groupOpts, pulumi.RetainOnDelete(true))
+	}
 	group, err := cloudwatch.NewLogGroup(ctx, name+"-waf-logs", &cloudwatch.LogGroupArgs{
-		Name:            pulumi.String("aws-waf-logs-" + metric),
+		// A prefix and a generated suffix, not a fixed name: a group kept on delete would otherwise make
+		// turning the WAF back on fail (CreateLogGroup refuses an existing name).
+		NamePrefix:      pulumi.String("aws-waf-logs-" + metric + "-"),
 		RetentionInDays: pulumi.Int(a.WAF.LogRetentionDays),
-	}, child)
+	}, groupOpts...)
 	if err != nil {
 		return err
 	}

@@ -167,6 +167,9 @@ type WAFSettings struct {
 	// LogAllRequests logs every request, not only those a rule blocked or counted (the load balancer's
 	// access logs already record every request). Optional; default false.
 	LogAllRequests bool `json:"logAllRequests,omitempty"`
+	// RetainLogs keeps the log group, with its logs until logRetentionDays expires them, in AWS when
+	// Pulumi deletes it: the WAF turned off, or the stack torn down. Optional; default dev false, prod true.
+	RetainLogs *bool `json:"retainLogs,omitempty"`
 }
 
 // WithDefaults fills every unset field for the profile.
@@ -194,6 +197,10 @@ func (s WAFSettings) WithDefaults() WAFSettings {
 	}
 	if s.LogRetentionDays == 0 {
 		s.LogRetentionDays = map[bool]int{true: 90, false: 14}[prod]
+	}
+	if s.RetainLogs == nil {
+		retain := prod
+		s.RetainLogs = &retain
 	}
 	return s
 }

@@ -49,6 +49,9 @@ type Settings struct {
 	// CloudWatch Logs use it. Optional; default CloudWatch Logs' own encryption; allowed a KMS key ARN of
 	// the stack's region.
 	LogKMSKeyARN string `json:"logKmsKeyArn,omitempty"`
+	// RetainLogs keeps the servers' log groups, with their logs until logRetentionDays expires them, in
+	// AWS when Pulumi deletes them (the stack torn down). Optional; default dev false, prod true.
+	RetainLogs *bool `json:"retainLogs,omitempty"`
 	// Thresholds tune the alarms.
 	Thresholds Thresholds `json:"thresholds"`
 }
@@ -103,6 +106,10 @@ func (s Settings) WithDefaults() Settings {
 	}
 	if s.LogRetentionDays == 0 {
 		s.LogRetentionDays = map[bool]int{true: 90, false: 14}[prod]
+	}
+	if s.RetainLogs == nil {
+		retain := prod
+		s.RetainLogs = &retain
 	}
 	t := &s.Thresholds
 	for _, d := range []struct {

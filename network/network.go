@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -81,6 +82,9 @@ type FlowLogSettings struct {
 	// Protect sets Pulumi's protect option on the log group, so that no `pulumi destroy` or replacement
 	// deletes the recorded traffic without first turning it off. Optional; default dev false, prod true.
 	Protect *bool `json:"protect,omitempty"`
+	// RetainOnDelete keeps the log group, with its logs until retentionDays expires them, in AWS when
+	// Pulumi deletes it (flow logs turned off, the stack torn down). Optional; default dev false, prod true.
+	RetainOnDelete *bool `json:"retainOnDelete,omitempty"`
 }
 
 // WithDefaults returns s with every unset field filled for its profile.
@@ -117,6 +121,10 @@ func (s Settings) WithDefaults() Settings {
 	if s.FlowLogs.Protect == nil {
 		on := prod
 		s.FlowLogs.Protect = &on
+	}
+	if s.FlowLogs.RetainOnDelete == nil {
+		on := prod
+		s.FlowLogs.RetainOnDelete = &on
 	}
 	return s
 }
@@ -271,9 +279,41 @@ type Network struct {
 	NATInstanceID pulumi.StringOutput
 	// NATGateways are awsx's NAT gateways, in AZ order (none with other strategies).
 	NATGateways []NATGateway
+	// VPCResources are the resources awsx created for the VPC: the VPC, subnets, route tables and their
+	// associations, routes, the internet and NAT gateways, their Elastic IPs and endpoints. awsx registers
+	// them from its own process, so a resource that must be deleted before all of them (prod's destroy
+	// lock) names them through this list. Empty under the mock engine, which cannot answer with resource
+	// references.
+	VPCResources pulumi.ResourceArrayOutput
 
 	// subnets holds each tier's subnet IDs in AZ order; see SubnetID.
 	subnets map[Tier][]pulumi.StringOutput
+}
+
+// vpcResources flattens the resource references awsx's VPC answers with into one list.
+func vpcResources(v *awsxec2.Vpc) pulumi.ResourceArrayOutput {
+	return pulumi.All(v.Vpc, v.InternetGateway, v.Subnets, v.RouteTables, v.RouteTableAssociations, v.Routes,
+		v.NatGateways, v.Eips, v.VpcEndpoints).ApplyT(func(all []any) []pulumi.Resource {
+		var out []pulumi.Resource
+		add := func(x reflect.Value) {
+			if r, ok := x.Interface().(pulumi.Resource); ok && !(x.Kind() == reflect.Pointer && x.IsNil()) {
+				out = append(out, r)
+			}
+		}
+		for _, x := range all {
+			if x == nil {
+				continue
+			}
+			if val := reflect.ValueOf(x); val.Kind() == reflect.Slice {
+				for i := 0; i < val.Len(); i++ {
+					add(val.Index(i))
+				}
+			} else {
+				add(val)
+			}
+		}
+		return out
+	}).(pulumi.ResourceArrayOutput)
 }
 
 // NATGateway is one of awsx's NAT gateways.
@@ -332,6 +372,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		return nil, err
 	}
 	n.VPCID = v.VpcId
+	n.VPCResources = vpcResources(v)
 	existing := n.existingSubnets(ctx, v.VpcId)
 	fromAwsx := map[Tier]pulumi.StringArrayOutput{Public: v.PublicSubnetIds, Private: v.PrivateSubnetIds, Data: v.IsolatedSubnetIds}
 	n.subnets = map[Tier][]pulumi.StringOutput{}
@@ -665,6 +706,9 @@ func (n *Network) flowLogs(ctx *pulumi.Context, name string, a NetworkArgs, v *a
 	groupOpts := []pulumi.ResourceOption{child}
 	if *a.FlowLogs.Protect {
 		groupOpts = append(groupOpts, pulumi.Protect(true))
+	}
+	if *a.FlowLogs.RetainOnDelete {
+		groupOpts = append(groupOpts, pulumi.RetainOnDelete(true))
 	}
 	group, err := cloudwatch.NewLogGroup(ctx, name+"-flow-logs", &cloudwatch.LogGroupArgs{
 		RetentionInDays: pulumi.Int(a.FlowLogs.RetentionDays),

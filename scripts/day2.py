@@ -4,7 +4,11 @@
 For each routine operation: from the state a plain `up` of the committed stack left, preview the edited
 stack, apply it, and preview again expecting no changes; then restore the state for the next operation.
 Prints one Markdown row per operation (what the preview showed, what up did, whether the second preview
-was clean) and writes every preview's JSON under the work directory.
+was clean) and writes every preview's JSON under the work directory. A change the program refuses shows
+as refused, with the first line of its error. Destroy rows run `pulumi destroy --preview-only`, then
+`pulumi destroy --skip-preview` in place of up; the teardown row unprotects everything first (README,
+"Tearing down prod"). Resources Pulumi drops from the stack but leaves in AWS (retainOnDelete) are listed
+as kept.
 
     REALENGINE=/path/to/realengine python3 scripts/day2.py [--only NAME,...] [--workdir DIR] [--project DIR]
 
@@ -62,6 +66,18 @@ OPERATIONS = [
      "none: refresh with 100% kept healthy, automatic rollback on failure"),
     ("release the chat server", "dev", [("football:chat", "release", "v0.9.0")], {},
      "the chat service restarts on the new image (pulled first; seconds, one reconnect)"),
+    # Issue 22: what prod refuses, what it keeps, and that routine removals and replacements still work there.
+    ("move the cache back to Redis OSS", "prod", [("football:data", "redis", {"engine": "redis", "engineVersion": None})], {},
+     "none: refused before anything is planned"),
+    ("replace the cache deliberately", "prod",
+     [("football:data", "redis", {"engine": "redis", "engineVersion": None, "protect": False})], {},
+     "the cache is down from the old group's deletion until the new, empty one is available (minutes)"),
+    ("WAF off", "prod", [("football:waf", "enabled", False)], {}, "none"),
+    ("take a new Ubuntu image", "prod", [("football:images", "arm64", "ami-0fedcba9876543210")], {},
+     "API: none (refresh); chat: a new server, the Elastic IP moves to it (minutes)"),
+    ("pulumi destroy", "prod", [], {}, "none", "destroy"),
+    ("pulumi destroy", "dev", [], {}, "everything", "destroy"),
+    ("tear down (unlocked)", "prod", [], {}, "everything", "teardown"),
 ]
 
 def run(cmd, env=None, check=True, **kw):
@@ -97,7 +113,11 @@ def edit(stack_file, edits):
         if value is None:
             obj.pop(path, None)
         elif isinstance(value, dict) and isinstance(obj.get(path), dict):
-            obj[path].update(value)
+            for k, v in value.items():
+                if v is None:
+                    obj[path].pop(k, None)
+                else:
+                    obj[path][k] = copy.deepcopy(v)
         else:
             obj[path] = copy.deepcopy(value)
     with open(stack_file, "w") as f:
@@ -130,9 +150,65 @@ def summarize(preview_json):
                 replaced.append(f"{name} ({','.join(s.get('replaceReasons') or [])})")
         elif s["op"] == "update":
             updated.append(f"{name} ({','.join(s.get('diffReasons') or [])})")
-    warnings = [d["message"].strip() for d in doc.get("diagnostics", []) if d.get("severity") == "warning"
-                and "REPLACES" in d.get("message", "")]
+    warnings = [d["message"].strip().removeprefix("warning: ") for d in doc.get("diagnostics", [])
+                if d.get("severity") == "warning" and "REPLACES" in d.get("message", "")]
     return counts, replaced, updated, warnings
+
+
+def resources_summary(out):
+    """The change lines of a pulumi run's "Resources:" summary, e.g. ["- 5 deleted"]."""
+    tail = out.split("Resources:")[-1].splitlines()
+    return [line.strip() for line in tail if line.strip()[:2] in ("+ ", "~ ", "+-", "- ")]
+
+
+def kept(out):
+    """Resources a run dropped from the stack but left in AWS (retainOnDelete), by logical name."""
+    return sorted({line.split()[2] for line in out.splitlines() if "[retain]" in line and " deleted" in line})
+
+
+def first_error(text):
+    """Why a run failed, in one line: a refusal of the program's, or a protected resource's name and the
+    unprotect command the engine's message gives."""
+    lines = [line.strip().lstrip("* ").strip() for line in text.splitlines()]
+    for line in lines:
+        if " is refused while " in line:
+            return line.split(": it REPLACES")[0]
+    for line in lines:
+        if "cannot be deleted" in line:
+            name = line.split('"')[1].split("::")[-1] if '"' in line else "?"
+            hint = next((x.strip("`") for x in lines if x.startswith("`pulumi state unprotect")), "")
+            return f"{name} cannot be deleted: it is protected" + (f"; the message says `{hint}`" if hint else "")
+    for line in lines:
+        if line.startswith("error:"):
+            return line[len("error:"):].strip()
+    return ""
+
+
+def pulumi(re_dir, workdir, stack, args, env):
+    """Runs any pulumi command on the harness's backend for workdir (the harness's environment)."""
+    script = 'source "$1" "$2" "$3" && shift 3 && pulumi "$@"'
+    return run(["bash", "-c", script, "pulumi", os.path.join(re_dir, "_env.sh"), workdir, stack] + args + ["--stack", stack],
+               env=env, check=False)
+
+
+def destroy_row(re_dir, work, stack, env, teardown):
+    """Runs a destroy as the README describes it and returns the Preview, up and second-preview cells."""
+    if teardown:
+        pulumi(re_dir, work, stack, ["state", "unprotect", "--all", "--yes"], env)
+    pre = pulumi(re_dir, work, stack, ["destroy", "--preview-only", "--non-interactive"], env)
+    pre_cell = (f"would delete: {', '.join(resources_summary(pre.stdout)) or 'nothing'}" if pre.returncode == 0
+                else f"refused (rc {pre.returncode}): {first_error(pre.stdout + pre.stderr)}")
+    d = pulumi(re_dir, work, stack, ["destroy", "--yes", "--skip-preview", "--non-interactive"], env)
+    changes = resources_summary(d.stdout)
+    cell = f"{'ok' if d.returncode == 0 else 'refused (rc ' + str(d.returncode) + ')'}: {', '.join(changes) or '0 deleted'}"
+    if d.returncode != 0:
+        cell += f"; {first_error(d.stdout + d.stderr)}"
+    if kept(d.stdout):
+        cell += f"; kept in AWS (retainOnDelete): {', '.join(kept(d.stdout))}"
+    again = run([os.path.join(re_dir, "preview.sh"), work, stack, "--json"], env=env, check=False)
+    counts = {k: v for k, v in json.loads(again.stdout or "{}").get("changeSummary", {}).items() if k != "same"}
+    second = "no changes" if not counts or counts == {"read": 1} else f"the stack is gone: {json.dumps(counts)}"
+    return pre_cell, cell, second
 
 
 def main():
@@ -175,7 +251,7 @@ def main():
 
     print("| Operation | Stack | Preview | Replaced (why) | Updated (why) | up | Second preview | Downtime |")
     print("|---|---|---|---|---|---|---|---|")
-    for i, (name, stack, edits, secrets, downtime) in enumerate(OPERATIONS):
+    for i, (name, stack, edits, secrets, downtime, *kind) in enumerate(OPERATIONS):
         if only and name not in only:
             continue
         shutil.rmtree(state_dir(home, base))
@@ -186,15 +262,34 @@ def main():
         if secrets:
             set_secrets(re_dir, home, base, work, stack, secrets)
         env = {"STATE_OF": base}
-        p = run([os.path.join(re_dir, "preview.sh"), work, stack, "--json"], env=env)
+        if kind:
+            pre, result, second = destroy_row(re_dir, work, stack, env, kind[0] == "teardown")
+            print(f"| {name} | {stack} | {pre} | none | none | {result} | {second} | {downtime} |")
+            sys.stdout.flush()
+            continue
+        p = run([os.path.join(re_dir, "preview.sh"), work, stack, "--json"], env=env, check=False)
         open(os.path.join(args.workdir, f"op{i:02d}-{stack}.json"), "w").write(p.stdout)
-        counts, replaced, updated, warnings = summarize(p.stdout)
+        warnings = []
+        if p.returncode != 0:
+            try:  # --json: the reason is in the diagnostics
+                text = "\n".join(d.get("message", "") for d in json.loads(p.stdout).get("diagnostics", []))
+            except ValueError:
+                text = p.stdout + p.stderr
+            preview_cell, replaced, updated = f"refused (rc {p.returncode}): {first_error(text)}", [], []
+        else:
+            counts, replaced, updated, warnings = summarize(p.stdout)
+            preview_cell = json.dumps(counts)
         up = run([os.path.join(re_dir, "up.sh"), work, stack], env=env, check=False)
-        tail = up.stdout.split("Resources:")[-1].splitlines()
-        result = [line.strip() for line in tail if line.strip()[:2] in ("+ ", "~ ", "+-", "- ")]
-        up_summary = "ok: " + ", ".join(result) if up.returncode == 0 else f"failed ({up.returncode})"
+        result = resources_summary(up.stdout)
+        failed = "refused" if p.returncode != 0 else "failed"
+        up_summary = ("ok: " if up.returncode == 0 else f"{failed} (rc {up.returncode}): ") + (", ".join(result) or "no changes")
+        if kept(up.stdout):
+            up_summary += f"; kept in AWS (retainOnDelete): {', '.join(kept(up.stdout))}"
         again = run([os.path.join(re_dir, "preview.sh"), work, stack, "--expect-no-changes"], env=env, check=False)
-        print(f"| {name} | {stack} | {json.dumps(counts)} | {'; '.join(replaced) or 'none'} | {'; '.join(updated) or 'none'} "
+        if up.returncode != 0 and p.returncode != 0:
+            # Refused: nothing was applied, so the committed stack must preview clean against the state.
+            again = run([os.path.join(re_dir, "preview.sh"), base, stack, "--expect-no-changes"], env=env, check=False)
+        print(f"| {name} | {stack} | {preview_cell} | {'; '.join(replaced) or 'none'} | {'; '.join(updated) or 'none'} "
               f"| {up_summary} | {'no changes' if again.returncode == 0 else 'CHANGES (' + str(again.returncode) + ')'} | {downtime} |")
         for w in warnings:
             print(f"|  | | warning: {w} | | | | | |")

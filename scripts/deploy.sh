@@ -19,7 +19,8 @@ missing and stops after the plan with exit 0.
   -- ...    pass the rest to `pulumi up` (e.g. -- --yes)
 
 Backend: the one you are logged in to (`pulumi whoami -v`; PULUMI_BACKEND_URL and `pulumi login` choose
-it); logged in nowhere, a local file backend in ./.pulumi-state. The stack is created there if missing.
+it); logged in nowhere, a local file backend in ./.pulumi-state (?metadata=skip). The stack is created
+there if missing.
 With a backend other than Pulumi Cloud, secrets need PULUMI_CONFIG_PASSPHRASE (or _FILE) unless the
 stack file names another secrets provider.
 
@@ -144,11 +145,18 @@ echo "AWS credentials: $found"
 if who=$(pulumi whoami -v --non-interactive 2>/dev/null); then
   backend=$(printf '%s\n' "$who" | sed -n 's/^Backend URL: //p')
 else
-  backend=${PULUMI_BACKEND_URL:-file://$PWD/.pulumi-state}
-  if [ "$backend" = "file://$PWD/.pulumi-state" ]; then mkdir -p .pulumi-state; fi
+  # metadata=skip: otherwise the file backend rewrites a sidecar <stack>.json.attrs in place at every
+  # checkpoint, and the stack's reference to its own previous outputs, read meanwhile, can find it empty
+  # ("failed to load checkpoint: EOF"). The checkpoints themselves are replaced atomically either way.
+  backend=${PULUMI_BACKEND_URL:-file://$PWD/.pulumi-state?metadata=skip}
+  if [ "$backend" = "file://$PWD/.pulumi-state?metadata=skip" ]; then mkdir -p .pulumi-state; fi
   pulumi login "$backend"
 fi
 echo "Pulumi backend: $backend"
+case "$backend" in
+  file://*metadata=skip*) ;;
+  file://*) echo "Note: a file backend without ?metadata=skip can fail an update with \"failed to load checkpoint: EOF\"; log in to ${backend%%\?*}?metadata=skip (docs/operations.md, \"The file backend\")." ;;
+esac
 
 case "$backend" in
   https://* | http://*) ;; # Pulumi Cloud (or self-hosted): secrets are the service's

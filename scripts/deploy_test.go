@@ -202,6 +202,21 @@ func TestDeployNoCredentials(t *testing.T) {
 	assert.Contains(t, errOut, "AWS_ACCESS_KEY_ID is set without AWS_SECRET_ACCESS_KEY")
 }
 
+// TestDeployFileBackendWithSidecars: logged in to a file backend that writes sidecar metadata, the deploy
+// goes on there and says how to avoid "failed to load checkpoint: EOF".
+func TestDeployFileBackendWithSidecars(t *testing.T) {
+	t.Parallel()
+	s := newSandbox(t, "pulumi")
+	env := []string{"AWS_ACCESS_KEY_ID=AKIA0", "AWS_SECRET_ACCESS_KEY=x", "PULUMI_CONFIG_PASSPHRASE=pass", "STUB_BACKEND=file:///srv/state"}
+	code, out, errOut, _ := s.run(env, "--up", "dev")
+	require.Equal(t, 0, code, errOut)
+	assert.Contains(t, out, `a file backend without ?metadata=skip can fail an update with "failed to load checkpoint: EOF"; log in to file:///srv/state?metadata=skip`)
+
+	env[len(env)-1] = "STUB_BACKEND=file:///srv/state?metadata=skip"
+	_, out, _, _ = s.run(env, "--up", "dev")
+	assert.NotContains(t, out, "metadata=skip can fail")
+}
+
 // TestDeploySSOProfileAndCloudBackend: only an SSO profile in ~/.aws/config (what aws configure sso
 // writes), no AWS CLI, and a user logged in to Pulumi Cloud: the credentials are found, the Cloud backend is
 // used as it is (no login, no passphrase), and the stack is selected or created there before pulumi up.
@@ -279,13 +294,14 @@ func TestDeployAWSCLIDecides(t *testing.T) {
 	assert.NotContains(t, calls, "pulumi up --stack dev")
 }
 
-// TestDeployLocalBackend: logged in nowhere, the stack lives in ./.pulumi-state: login first, then the
-// stack is selected (created) in that backend, and its secrets need the passphrase.
+// TestDeployLocalBackend: logged in nowhere, the stack lives in ./.pulumi-state, without the sidecar
+// metadata files a stack reference can read half written: login first, then the stack is selected
+// (created) in that backend, and its secrets need the passphrase.
 func TestDeployLocalBackend(t *testing.T) {
 	t.Parallel()
 	s := newSandbox(t, "pulumi")
 	creds := []string{"AWS_ACCESS_KEY_ID=AKIA0", "AWS_SECRET_ACCESS_KEY=x"}
-	local := "file://" + s.dir + "/.pulumi-state"
+	local := "file://" + s.dir + "/.pulumi-state?metadata=skip"
 
 	code, _, errOut, calls := s.run(creds, "--up", "dev")
 	assert.Equal(t, 1, code)

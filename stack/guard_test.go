@@ -11,7 +11,7 @@ import (
 	"github.com/football/football-infra/internal/stackfile"
 )
 
-func TestReplacementWarnings(t *testing.T) {
+func TestCheckReplacements(t *testing.T) {
 	t.Parallel()
 	base := map[string]string{
 		"data.db.engine": "mysql", "data.db.dbName": "football", "data.db.username": "football_admin",
@@ -25,37 +25,60 @@ func TestReplacementWarnings(t *testing.T) {
 		m[k] = v
 		return m
 	}
+	protected := func(db, redis bool) *Config {
+		c := &Config{Project: "football"}
+		c.Data.DB.Protect, c.Data.Redis.Protect = &db, &redis
+		return c
+	}
 	for _, tc := range []struct {
 		name      string
 		prev, cur map[string]string
-		prod      bool
-		want      []string
+		cfg       *Config
+		warn      []string // substrings of the one warning; nil for none
+		refuse    []string // substrings of the one refusal; nil for none
 	}{
-		{"first deployment", map[string]string{}, base, false, nil},
-		{"nothing changed", base, base, true, nil},
-		{"db engine", base, with("data.db.engine", "postgres"), false, []string{
-			`football:data.db.engine changes from "mysql" to "postgres": this REPLACES the database (RDS instance data-db) (a new, empty resource; the old one and its data are deleted); outside prod nothing stops it`}},
-		{"db name in prod", base, with("data.db.dbName", "ball"), true, []string{
-			`football:data.db.dbName changes from "football" to "ball": this REPLACES the database`, "prod's protect option stops this update"}},
-		{"db user", base, with("data.db.username", "admin2"), false, []string{`football:data.db.username changes`}},
-		{"redis to valkey is in place", base, with("data.redis.engine", "valkey"), false, nil},
-		{"valkey back to redis replaces", with("data.redis.engine", "valkey"), base, false, []string{
+		{name: "first deployment", prev: map[string]string{}, cur: base, cfg: protected(true, true)},
+		{name: "nothing changed", prev: base, cur: base, cfg: protected(true, true)},
+		{name: "db engine, unprotected", prev: base, cur: with("data.db.engine", "postgres"), cfg: protected(false, true), warn: []string{
+			`football:data.db.engine changes from "mysql" to "postgres": this REPLACES the database (RDS instance data-db) (a new, empty resource; the old one and its data are deleted); nothing protects it`}},
+		{name: "db engine, protected", prev: base, cur: with("data.db.engine", "postgres"), cfg: protected(true, false), refuse: []string{
+			`football:data.db.engine: changing "mysql" to "postgres" is refused while football:data.db.protect is true: it REPLACES the database (RDS instance data-db)`,
+			"protect would stop the update half-way", "set football:data.db.protect to false in the same change", "a migration to a new stack instead"}},
+		{name: "db name, protected", prev: base, cur: with("data.db.dbName", "ball"), cfg: protected(true, true), refuse: []string{`football:data.db.dbName: changing "football" to "ball" is refused`}},
+		{name: "db user, unprotected", prev: base, cur: with("data.db.username", "admin2"), cfg: protected(false, false), warn: []string{`football:data.db.username changes`}},
+		{name: "redis to valkey is in place", prev: base, cur: with("data.redis.engine", "valkey"), cfg: protected(true, true)},
+		{name: "valkey back to redis, protected", prev: with("data.redis.engine", "valkey"), cur: base, cfg: protected(false, true), refuse: []string{
+			`football:data.redis.engine: changing "valkey" to "redis" is refused while football:data.redis.protect is true: it REPLACES the cache (ElastiCache replication group data-redis)`}},
+		{name: "valkey back to redis, unprotected", prev: with("data.redis.engine", "valkey"), cur: base, cfg: protected(true, false), warn: []string{
 			`football:data.redis.engine changes from "valkey" to "redis": this REPLACES the cache (ElastiCache replication group data-redis)`}},
-		{"version upgrade is in place", base, with("data.redis.engineVersion", "7.2"), false, nil},
-		{"version downgrade replaces", with("data.redis.engineVersion", "8.1"), with("data.redis.engineVersion", "8.0"), false, []string{
-			`football:data.redis.engineVersion changes from "8.1" to "8.0": this REPLACES the cache`}},
-		{"vpc block", base, with("network.cidr", "10.11.0.0/16"), false, []string{`football:network.cidr changes from "10.10.0.0/16" to "10.11.0.0/16": this REPLACES the VPC`}},
+		{name: "version upgrade is in place", prev: base, cur: with("data.redis.engineVersion", "7.2"), cfg: protected(true, true)},
+		{name: "version downgrade, protected", prev: with("data.redis.engineVersion", "8.1"), cur: with("data.redis.engineVersion", "8.0"), cfg: protected(false, true),
+			refuse: []string{`football:data.redis.engineVersion: changing "8.1" to "8.0" is refused`}},
+		{name: "valkey 8.0 back to redis 7.1 is one replacement", prev: with("data.redis.engine", "valkey"), cur: with("data.redis.engineVersion", "7.0"),
+			cfg: protected(true, true), refuse: []string{`football:data.redis.engine: changing "valkey" to "redis" is refused`}},
+		{name: "vpc block, both protected", prev: base, cur: with("network.cidr", "10.11.0.0/16"), cfg: protected(true, true), refuse: []string{
+			`football:network.cidr: changing "10.10.0.0/16" to "10.11.0.0/16" is refused while football:data.db.protect and football:data.redis.protect are true: it REPLACES the VPC`}},
+		{name: "vpc block, cache protected", prev: base, cur: with("network.cidr", "10.11.0.0/16"), cfg: protected(false, true), refuse: []string{
+			`is refused while football:data.redis.protect is true`}},
+		{name: "vpc block, unprotected", prev: base, cur: with("network.cidr", "10.11.0.0/16"), cfg: protected(false, false), warn: []string{
+			`football:network.cidr changes from "10.10.0.0/16" to "10.11.0.0/16": this REPLACES the VPC`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			got := replacementWarnings("football", tc.prod, tc.prev, tc.cur)
-			if tc.want == nil {
-				assert.Empty(t, got)
-				return
+			warnings, refused := checkReplacements(tc.cfg, tc.prev, tc.cur)
+			if tc.warn == nil {
+				assert.Empty(t, warnings)
+			} else if assert.Len(t, warnings, 1) {
+				for _, w := range tc.warn {
+					assert.Contains(t, warnings[0], w)
+				}
 			}
-			require.Len(t, got, 1)
-			for _, w := range tc.want {
-				assert.Contains(t, got[0], w)
+			if tc.refuse == nil {
+				assert.Empty(t, refused)
+			} else if assert.Len(t, refused, 1) {
+				for _, r := range tc.refuse {
+					assert.Contains(t, refused[0].Error(), r)
+				}
 			}
 		})
 	}
@@ -72,7 +95,7 @@ func TestStatefulSettingsAreExported(t *testing.T) {
 	require.NoError(t, err)
 	var outs map[string]any
 	m, err := mock.Run(mock.Options{Project: st.Project, Stack: st.Name, Config: st.Config, SecretKeys: st.SecretKeys,
-		Previous: map[string]any{guardOutput: map[string]any{"data.db.engine": "postgres"}}},
+		Previous: map[string]any{guardOutput: map[string]any{"data.redis.engine": "redis"}}},
 		func(ctx *pulumi.Context) error {
 			o, err := Deploy(ctx, st.Keys())
 			if err != nil {
@@ -88,4 +111,45 @@ func TestStatefulSettingsAreExported(t *testing.T) {
 		"data.db.engine": "mysql", "data.db.dbName": "football", "data.db.username": "football_admin",
 		"data.redis.engine": "valkey", "data.redis.engineVersion": "8.0", "network.cidr": "10.20.0.0/16",
 	}, outs[guardOutput])
+}
+
+// TestProdRefusesReplacingTheCache: moving prod's protected cache back to Redis OSS is refused as a config
+// error before anything but the read of the previous deployment is registered, so nothing is planned and
+// nothing half applied; turning the cache's protect off in the same change is the deliberate way through,
+// and dev, which protects nothing, goes ahead with a warning.
+func TestProdRefusesReplacingTheCache(t *testing.T) {
+	t.Parallel()
+	previous := func(stack string) map[string]any {
+		st, err := stackfile.Load("..", stack)
+		require.NoError(t, err)
+		var out map[string]any
+		_, err = mock.Run(mock.Options{Project: st.Project, Stack: st.Name, Config: st.Config, SecretKeys: st.SecretKeys},
+			func(ctx *pulumi.Context) error {
+				out, err = GuardedOutputs(ctx, st.Keys())
+				return err
+			})
+		require.NoError(t, err)
+		return out
+	}
+	toRedis := map[string]string{"data.redis.engine": `"redis"`, "data.redis.engineVersion": ``}
+
+	m, err := runEdited(t, "prod", toRedis, mock.Options{Previous: previous("prod")})
+	var cfgErr *ConfigError
+	require.ErrorAs(t, err, &cfgErr)
+	assert.Contains(t, cfgErr.Error(), `football:data.redis.engine: changing "valkey" to "redis" is refused while football:data.redis.protect is true`)
+	assert.NotContains(t, cfgErr.Error(), "football:data.redis.engineVersion", "one replacement, reported once")
+	var registered []string
+	for _, r := range m.All() {
+		registered = append(registered, r.Type)
+	}
+	assert.Equal(t, []string{"pulumi:pulumi:StackReference"}, registered, "nothing but the read of the previous deployment")
+
+	deliberate := map[string]string{"data.redis.engine": `"redis"`, "data.redis.engineVersion": ``, "data.redis.protect": `false`}
+	m = planEdited(t, "prod", deliberate, mock.Options{Previous: previous("prod")})
+	rg := m.One(t, "aws:elasticache/replicationGroup:ReplicationGroup")
+	assert.Equal(t, "redis", rg.Str("engine"))
+	assert.False(t, rg.Protect)
+
+	m = planEdited(t, "dev", toRedis, mock.Options{Previous: previous("dev")})
+	assert.Equal(t, "redis", m.One(t, "aws:elasticache/replicationGroup:ReplicationGroup").Str("engine"), "dev goes ahead (with a warning)")
 }

@@ -64,6 +64,12 @@ func DeployConfig(ctx *pulumi.Context, cfg *Config) (pulumi.Map, error) {
 	if err := errors.Join(apiErr, chatErr, zoneErr); err != nil {
 		return nil, &ConfigError{err}
 	}
+	// Before the first registration (the reference to the previous deployment): prod's destroy lock
+	// depends on everything registered.
+	registered, err := recordRegistrations(ctx)
+	if err != nil {
+		return nil, err
+	}
 	guarded, err := guardReplacements(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -206,6 +212,15 @@ func DeployConfig(ctx *pulumi.Context, cfg *Config) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Last, once everything it must depend on is registered.
+	lockURN := pulumi.String("").ToStringOutput()
+	if cfg.Environment == Prod {
+		lock, err := destroyLock(ctx, registered.resources(), net.VPCResources)
+		if err != nil {
+			return nil, err
+		}
+		lockURN = lock.URN().ToStringOutput()
+	}
 
 	outputs := pulumi.Map{
 		"environment":       pulumi.String(cfg.Environment),
@@ -260,6 +275,8 @@ func DeployConfig(ctx *pulumi.Context, cfg *Config) (pulumi.Map, error) {
 		},
 
 		guardOutput: guarded,
+		// `pulumi state unprotect $(pulumi stack output destroyLock)` unlocks prod's destroy ("" outside prod).
+		"destroyLock": lockURN,
 	}
 	if cfg.Domain.Enabled() {
 		outputs["apiUrl"] = pulumi.String("https://" + cfg.Domain.APIHost)
@@ -288,6 +305,8 @@ func (c *Config) logShipping(service string) compute.LogShipping {
 		Group:         "/" + c.Project + "/" + c.Stack + "/" + service,
 		RetentionDays: c.Monitoring.LogRetentionDays,
 		KMSKeyARN:     c.Monitoring.LogKMSKeyARN,
+		// What the servers logged (logins through the bastion included) outlives the stack in prod.
+		RetainOnDelete: *c.Monitoring.RetainLogs,
 	}
 }
 

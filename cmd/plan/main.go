@@ -11,8 +11,12 @@
 // The program's warnings (risky but legal settings, logged with ctx.Log.Warn) go to stderr under
 // "Diagnostics:", grouped by resource, the way `pulumi preview` shows them.
 //
-// Exit codes: 0 planned (or -h), 2 bad flags, an unknown stack or invalid configuration (messages on
-// stderr), 1 a guardrail failed without an exception (-format guardrails), or anything else went wrong.
+// -set plans an edit as a change of the committed stack file, as `pulumi up` would apply it to a stack
+// deployed from that file: a change that would replace a protected database or cache is refused.
+//
+// Exit codes: 0 planned (or -h), 2 bad flags, an unknown stack, invalid configuration or a refused change
+// (messages on stderr), 1 a guardrail failed without an exception (-format guardrails), or anything else
+// went wrong.
 package main
 
 //go:generate go run . -dir ../.. -update-docs
@@ -50,10 +54,14 @@ func (s *setFlags) Set(v string) error {
 	return nil
 }
 
-// planWith loads the stack, applies the -set changes and plans it.
+// planWith loads the stack, applies the -set changes and plans them as a change of the committed stack.
 func planWith(dir, name string, sets setFlags) (*offline.Result, error) {
 	if len(sets) == 0 {
 		return offline.Plan(dir, name)
+	}
+	base, err := stackfile.Load(dir, name)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", offline.ErrConfig, err)
 	}
 	st, err := stackfile.Load(dir, name)
 	if err != nil {
@@ -65,7 +73,7 @@ func planWith(dir, name string, sets setFlags) (*offline.Result, error) {
 			return nil, fmt.Errorf("%w: -set %v", offline.ErrConfig, err)
 		}
 	}
-	return offline.PlanStack(st)
+	return offline.PlanEdit(base, st)
 }
 
 // usage introduces the flags; the flag package prints their list below it.
@@ -97,7 +105,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	dir := fs.String("dir", ".", "project `directory` (where Pulumi.yaml is)")
 	updateDocs := fs.Bool("update-docs", false, "plan every stack and rewrite its page in "+insight.StacksDir+" and their index (ignores -stack and -format)")
 	var sets setFlags
-	fs.Var(&sets, "set", "plan with a config value changed first, the way pulumi config set --path would change it: "+
+	fs.Var(&sets, "set", "plan with a config value changed first, the way pulumi config set --path would change it, "+
+		"as a change of the committed stack (a change that would replace a protected database or cache is refused): "+
 		"-set `key.path=value`, e.g. -set football:api.release=v1.4.2 (repeatable; a JSON value for numbers, lists and objects; key= deletes)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

@@ -320,7 +320,7 @@ func EstimateCost(p *Plan, book *PriceBook) *Estimate {
 			reqs := book.Assumptions.WAFRequestsMillions
 			monthly(tier, r.Name, fmt.Sprintf("WAF requests inspected (%g million assumed)", reqs), "waf.requests", reqs, "")
 		case typeLogGroup:
-			if strings.HasPrefix(r.Str("name"), "aws-waf-logs-") {
+			if strings.HasPrefix(r.Str("name"), "aws-waf-logs-") || strings.HasPrefix(r.Str("namePrefix"), "aws-waf-logs-") {
 				gb := book.Assumptions.WAFLogGBPerMonth
 				monthly(tier, r.Name, fmt.Sprintf("WAF logs ingested (%g GB/month assumed)", gb), "logs.ingestion", gb, "")
 				continue

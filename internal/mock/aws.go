@@ -353,6 +353,10 @@ func (m *Mocks) awsxVpc(r *Resource, outs resource.PropertyMap) (string, resourc
 	m.subnets[vpcID] = made
 	m.mu.Unlock()
 	outs["vpcId"] = resource.NewProperty(vpcID)
+	// awsx answers natGateways with the gateways it created (resource references, which the mock cannot
+	// give); the input of the same name, the NAT configuration, must not stand in for them (the SDK falls
+	// back to an input for an output the answer lacks).
+	outs["natGateways"] = resource.NewProperty([]resource.PropertyValue{})
 	for key, out := range map[string]string{"public": "publicSubnetIds", "private": "privateSubnetIds", "isolated": "isolatedSubnetIds"} {
 		outs[resource.PropertyKey(out)] = resource.NewProperty(ids[key])
 		if len(m.addingAZs) > 0 {

@@ -50,11 +50,37 @@ func Plan(dir, name string) (*Result, error) {
 	return PlanStack(st)
 }
 
-// PlanStack plans an already loaded stack. The configuration is read once, by the program's own Load; the
-// plan then stands in for AWS with what that configuration names: every release it names is taken as pushed
-// to its repository, and its hosted zone as existing (an offline plan cannot see ECR or Route 53).
+// PlanStack plans an already loaded stack as a first deployment. The configuration is read once, by the
+// program's own Load; the plan then stands in for AWS with what that configuration names: every release it
+// names is taken as pushed to its repository, and its hosted zone as existing (an offline plan cannot see
+// ECR or Route 53).
 func PlanStack(st *stackfile.Stack) (*Result, error) {
-	opts := mock.Options{Project: st.Project, Stack: st.Name, Config: st.Config, SecretKeys: st.SecretKeys}
+	return planAfter(st, nil)
+}
+
+// PlanEdit plans edited as a change of base, as if base were deployed: the replacement guard compares
+// edited's stateful settings with base's, and refuses (ErrConfig) what `pulumi up` would refuse.
+func PlanEdit(base, edited *stackfile.Stack) (*Result, error) {
+	var previous map[string]any
+	_, err := mock.Run(mock.Options{Project: base.Project, Stack: base.Name, Config: base.Config, SecretKeys: base.SecretKeys},
+		func(ctx *pulumi.Context) error {
+			var err error
+			previous, err = stack.GuardedOutputs(ctx, base.Keys())
+			return err
+		})
+	if err != nil {
+		var cfgErr *stack.ConfigError
+		if errors.As(err, &cfgErr) {
+			return nil, fmt.Errorf("%w: stack %s as committed:\n%v", ErrConfig, base.Name, cfgErr.Err)
+		}
+		return nil, err
+	}
+	return planAfter(edited, previous)
+}
+
+// planAfter plans st after a deployment that left previous as its outputs (nil: the first deployment).
+func planAfter(st *stackfile.Stack, previous map[string]any) (*Result, error) {
+	opts := mock.Options{Project: st.Project, Stack: st.Name, Config: st.Config, SecretKeys: st.SecretKeys, Previous: previous}
 	var cfg *stack.Config
 	_, err := mock.Run(opts, func(ctx *pulumi.Context) error {
 		var err error
