@@ -64,6 +64,7 @@ var networkSettings = []group{
 		}},
 	{name: "prod", stack: "prod", rows: []setting{
 		{key: "network.nat", value: `"single"`, got: input("net-vpc", "natGateways.strategy"), want: "Single"},
+		{key: "network.flowLogs.retainOnDelete", value: `false`, got: retained("net-flow-logs"), want: false},
 	}},
 }
 
@@ -80,6 +81,7 @@ var chatSettings = []group{
 		{key: "chat.release", value: `"v1.2.3"`, got: chatImage,
 			want: mock.Account + ".dkr.ecr.ap-northeast-2.amazonaws.com/football/dev/chat@" + mock.ImageDigest("football/dev/chat", "v1.2.3")},
 		{key: "chat.releasesKept", value: `10`, got: keptImages("chat-repo-lifecycle"), want: 10},
+		{key: "chat.keepTags", value: `["rc-*"]`, got: protectedTags("chat-repo-lifecycle"), want: []string{"v1.2.3", "rc-*"}},
 	}},
 	{name: "dev, shared repositories", stack: "dev",
 		opts: mock.Options{Images: map[string][]string{"football/shared/api": {}, "football/shared/chat": {}}}, rows: []setting{
@@ -111,6 +113,7 @@ var apiSettings = []group{
 		{key: "api.release", value: `"v2.0.0"`, got: apiImage,
 			want: mock.Account + ".dkr.ecr.ap-northeast-2.amazonaws.com/football/dev/api@" + mock.ImageDigest("football/dev/api", "v2.0.0")},
 		{key: "api.releasesKept", value: `10`, got: keptImages("api-repo-lifecycle"), want: 10},
+		{key: "api.keepTags", value: `["rc-*"]`, got: protectedTags("api-repo-lifecycle"), want: []string{"v2.0.0", "rc-*"}},
 	}},
 	{name: "dev, https", stack: "dev", base: map[string]string{"api.certificateArn": testCert}, rows: []setting{
 		{key: "api.sslPolicy", value: `"ELBSecurityPolicy-TLS13-1-3-2021-06"`, got: input("api-https", "sslPolicy"), want: "ELBSecurityPolicy-TLS13-1-3-2021-06"},
@@ -198,6 +201,7 @@ var monitoringSettings = []group{
 	}},
 	{name: "prod", stack: "prod", rows: []setting{
 		{key: "monitoring.thresholds.elb5xxPerMinute", value: `50`, got: threshold("api-elb-5xx"), want: 50},
+		{key: "monitoring.retainLogs", value: `false`, got: inputsRetained("api-logs", "chat-logs"), want: []bool{false, false}},
 		{key: "monitoring.thresholds.target5xxPercent", value: `2`, got: threshold("api-target-5xx"), want: 2},
 		{key: "monitoring.thresholds.latencyP99Seconds", value: `1`, got: threshold("api-latency-p99"), want: 1},
 		{key: "monitoring.thresholds.diskUsedPercent", value: `70`, got: threshold("api-disk-used"), want: 70},
@@ -242,6 +246,7 @@ var wafSettings = []group{
 		{key: "waf.overrides", value: `[{"group":"common","rule":"SizeRestrictions_BODY","action":"count"}]`,
 			got: wafRule("AWSManagedRulesCommonRuleSet", "statement.managedRuleGroupStatement.ruleActionOverrides[0].name"), want: "SizeRestrictions_BODY"},
 		{key: "waf.logRetentionDays", value: `30`, got: input("edge-waf-logs", "retentionInDays"), want: 30},
+		{key: "waf.retainLogs", value: `false`, got: retained("edge-waf-logs"), want: false},
 		{key: "waf.logAllRequests", value: `true`, got: has("edge-waf-logging", "loggingFilter"), want: false},
 	}},
 }
@@ -467,6 +472,17 @@ func retained(name string) func(*testing.T, *mock.Mocks) any {
 	}
 }
 
+// inputsRetained lists whether each named resource is retained on delete.
+func inputsRetained(names ...string) func(*testing.T, *mock.Mocks) any {
+	return func(t *testing.T, m *mock.Mocks) any {
+		var out []any
+		for _, n := range names {
+			out = append(out, retained(n)(t, m))
+		}
+		return out
+	}
+}
+
 // prefixBits is the length of the CIDR prefix at path.
 func prefixBits(name, path string) func(*testing.T, *mock.Mocks) any {
 	return func(t *testing.T, m *mock.Mocks) any {
@@ -550,12 +566,31 @@ func policyDoc(t *testing.T, m *mock.Mocks, name, key string) map[string]any {
 	return doc
 }
 
-// keptImages is how many images a repository's lifecycle policy keeps.
+// keptImages is how many images a repository's lifecycle policy keeps of those no earlier rule protects:
+// the count of its last rule, the one that selects every image.
 func keptImages(name string) func(*testing.T, *mock.Mocks) any {
 	return func(t *testing.T, m *mock.Mocks) any {
-		doc := policyDoc(t, m, name, "policy")
-		return doc["rules"].([]any)[0].(map[string]any)["selection"].(map[string]any)["countNumber"]
+		rules := policyDoc(t, m, name, "policy")["rules"].([]any)
+		return rules[len(rules)-1].(map[string]any)["selection"].(map[string]any)["countNumber"]
 	}
+}
+
+// protectedTags lists the tag patterns a repository's lifecycle policy protects, one rule each.
+func protectedTags(name string) func(*testing.T, *mock.Mocks) any {
+	return func(t *testing.T, m *mock.Mocks) any {
+		tags := []any{} // none protected is a value too: the default plan's
+		for _, r := range policyDoc(t, m, name, "policy")["rules"].([]any) {
+			sel := r.(map[string]any)["selection"].(map[string]any)
+			tags = append(tags, asList(sel["tagPatternList"])...)
+		}
+		return tags
+	}
+}
+
+// asList is v as a list, or nothing.
+func asList(v any) []any {
+	l, _ := v.([]any)
+	return l
 }
 
 // pulled lists the repositories a server role may pull from.

@@ -35,22 +35,22 @@ var stubs embed.FS
 type Mode string
 
 const (
-	// Lock: dpkg's lock is held by another apt (Ubuntu's first-boot timers); an apt-get that does not
+	// Lock simulates this: dpkg's lock is held by another apt (Ubuntu's first-boot timers); an apt-get that does not
 	// wait for it (DPkg::Lock::Timeout) fails, one that waits gets it.
 	Lock Mode = "lock"
-	// AptOnce: the archive fails the first apt-get that needs it, then works.
+	// AptOnce simulates this: the archive fails the first apt-get that needs it, then works.
 	AptOnce Mode = "apt-once"
-	// Apt: the archive never answers (update, and installs of archive packages, fail; a local .deb installs).
+	// Apt simulates this: the archive never answers (update, and installs of archive packages, fail; a local .deb installs).
 	Apt Mode = "apt"
-	// AptAll: every apt-get fails (the lock is never released).
+	// AptAll simulates this: every apt-get fails (the lock is never released).
 	AptAll Mode = "apt-all"
-	// Download: every curl download fails.
+	// Download simulates this: every curl download fails.
 	Download Mode = "download"
-	// Pull: every image pull fails, the script's and the unit's.
+	// Pull simulates this: every image pull fails, the script's and the unit's.
 	Pull Mode = "pull"
-	// Start: the service's unit fails to start.
+	// Start simulates this: the service's unit fails to start.
 	Start Mode = "start"
-	// Crash: the service starts, then exits at once.
+	// Crash simulates this: the service starts, then exits at once.
 	Crash Mode = "crash"
 )
 
@@ -225,10 +225,12 @@ func (s *Sandbox) Read(path string) (string, error) {
 	return string(b), err
 }
 
-// Active and Enabled report what the systemctl stub holds for a unit.
+// Active reports whether the systemctl stub holds a unit as running.
 func (s *Sandbox) Active(unit string) bool {
 	return exists(filepath.Join(s.state, "systemd", unit+".active"))
 }
+
+// Enabled reports whether the systemctl stub holds a unit as enabled.
 func (s *Sandbox) Enabled(unit string) bool {
 	return exists(filepath.Join(s.state, "systemd", unit+".enabled"))
 }
