@@ -56,7 +56,7 @@ func Deploy(ctx *pulumi.Context, keys []string) (pulumi.Map, error) {
 		zoneID, zoneErr = edge.LookupZone(ctx, cfg.Domain)
 	}
 	if err := errors.Join(apiErr, chatErr, zoneErr); err != nil {
-		return nil, &ConfigError{err}
+		return nil, &ConfigError{Err: err}
 	}
 	guarded, err := guardReplacements(ctx, cfg)
 	if err != nil {
