@@ -1,5 +1,5 @@
 // Package offline plans a stack without AWS, credentials or the Pulumi CLI: it reads the stack's config
-// files, runs stack.Deploy under the mock engine and renders what the program registered, as a tree for
+// files, runs the project's program (stack.Deploy, or account.Deploy for bootstrap/) under the mock engine and renders what the program registered, as a tree for
 // people or as JSON shaped like `pulumi preview --json` for tools.
 package offline
 
@@ -16,6 +16,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/football/football-infra/bootstrap/account"
 	"github.com/football/football-infra/compute"
 	"github.com/football/football-infra/internal/mock"
 	"github.com/football/football-infra/internal/stackfile"
@@ -48,14 +49,24 @@ func Plan(dir, name string) (*Result, error) {
 	return PlanStack(st)
 }
 
+// program is the Pulumi program of a project: the bootstrap's (bootstrap/Pulumi.yaml) or the main one.
+func program(project string) func(*pulumi.Context, []string) (pulumi.Map, error) {
+	if project == account.Project {
+		return account.Deploy
+	}
+	return stack.Deploy
+}
+
 // PlanStack plans an already loaded stack. An offline plan cannot see ECR: it takes every release the
-// config names as pushed to its repository (Registry).
+// config names as pushed to its repository (Registry). Nor IAM: it takes GitHub's OIDC provider as there
+// when the bootstrap looks it up.
 func PlanStack(st *stackfile.Stack) (*Result, error) {
 	outputs := map[string]any{}
+	deploy := program(st.Project)
 	m, err := mock.Run(mock.Options{Project: st.Project, Stack: st.Name, Config: st.Config, SecretKeys: st.SecretKeys,
-		Images: Registry(st), HostedZones: hostedZones(st)},
+		Images: Registry(st), HostedZones: hostedZones(st), OIDCProviders: []string{account.OIDCHost}},
 		func(ctx *pulumi.Context) error {
-			outs, err := stack.Deploy(ctx, st.Keys())
+			outs, err := deploy(ctx, st.Keys())
 			if err != nil {
 				return err
 			}
