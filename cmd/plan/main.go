@@ -199,7 +199,7 @@ func writeCost(p *insight.Plan, w io.Writer) error {
 		return err
 	}
 	e := insight.EstimateCost(p, book)
-	if err := e.WriteText(w); err != nil {
+	if err := e.WriteText(w); err != nil || !e.ComparesWithAWSX() {
 		return err
 	}
 	alt := e.AWSXDefaults(book)
