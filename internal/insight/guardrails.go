@@ -69,7 +69,9 @@ const (
 )
 
 // isBucket admits a finding about a bucket (not its policy or settings).
-func isBucket(f Finding) bool { return f.res != nil && (f.res.Type == typeBucketV2 || f.res.Type == typeBucket) }
+func isBucket(f Finding) bool {
+	return f.res != nil && (f.res.Type == typeBucketV2 || f.res.Type == typeBucket)
+}
 
 // isAccessLogBucket admits the bootstrap's bucket for server access logs (named <project>-access-logs-...).
 func isAccessLogBucket(f Finding) bool {
