@@ -4,14 +4,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/mail"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/football/football-infra/internal/awsfacts"
 	"github.com/football/football-infra/internal/strictconfig"
 )
 
@@ -130,8 +131,6 @@ var (
 	repositoryName = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9]|-[A-Za-z0-9]){0,38}/[A-Za-z0-9._-]{1,100}$`)
 	simpleName     = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
 	serviceName    = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,30}$`)
-	// logRetention are the retention periods CloudWatch Logs accepts, in days.
-	logRetention = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 )
 
 // withDefaults fills every optional setting; home is aws:region.
@@ -219,7 +218,7 @@ func (c Config) validate() error {
 		fail("project.environments", "{}", "at least one GitHub environment, e.g. {dev: {stacks: [dev], monthlyBudget: 100}}")
 	}
 	owner := map[string]string{}
-	for _, name := range strictconfig.SortedKeys(p.Environments) {
+	for _, name := range slices.Sorted(maps.Keys(p.Environments)) {
 		e := p.Environments[name]
 		at := "project.environments." + name
 		if !simpleName.MatchString(name) {
@@ -250,8 +249,8 @@ func (c Config) validate() error {
 		fail("state.noncurrentVersionDays", n, "allowed 1..3650")
 	}
 	b := c.Baseline
-	if !slices.Contains(logRetention, b.LogRetentionDays) {
-		fail("baseline.logRetentionDays", b.LogRetentionDays, fmt.Sprintf("allowed %v (CloudWatch Logs retention periods)", logRetention))
+	if !awsfacts.ValidLogRetention(b.LogRetentionDays) {
+		fail("baseline.logRetentionDays", b.LogRetentionDays, fmt.Sprintf("allowed %v (CloudWatch Logs retention periods)", awsfacts.LogRetentionDays))
 	}
 	if *b.Budgets {
 		if len(b.BudgetEmails) == 0 || len(b.BudgetEmails) > 10 {
@@ -312,14 +311,4 @@ func Load(ctx *pulumi.Context, keys []string) (*Config, error) {
 		return nil, &strictconfig.Error{Err: err}
 	}
 	return c, nil
-}
-
-// EnvironmentNames are the environments in name order.
-func (c *Config) EnvironmentNames() []string {
-	names := make([]string, 0, len(c.Project.Environments))
-	for n := range c.Project.Environments {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/football/football-infra/internal/awsfacts"
 	"github.com/football/football-infra/internal/strictconfig"
 )
 
@@ -55,14 +56,10 @@ func Deploy(ctx *pulumi.Context, keys []string) (pulumi.Map, error) {
 	if err != nil {
 		return nil, fmt.Errorf("looking up the account: %w", err)
 	}
-	partition, err := aws.GetPartition(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("looking up the partition: %w", err)
+	if caller.AccountId == "" {
+		return nil, errors.New("looking up the account: the caller identity has no account ID")
 	}
-	if caller.AccountId == "" || partition.Partition == "" {
-		return nil, fmt.Errorf("looking up the account: got account %q in partition %q", caller.AccountId, partition.Partition)
-	}
-	names := Names{Partition: partition.Partition, Account: caller.AccountId, Region: cfg.Region, Project: cfg.Project.Name}
+	names := Names{Partition: awsfacts.Partition(cfg.Region), Account: caller.AccountId, Region: cfg.Region, Project: cfg.Project.Name}
 
 	// An existing provider is looked up before anything is registered: if there is none, nothing starts.
 	oidcARN := ""
