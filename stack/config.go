@@ -59,6 +59,11 @@ type Config struct {
 	// RedisAuthToken is football:redisAuthToken, an operator's override of the generated Redis AUTH
 	// token; "" when not set. Must be set with --secret.
 	RedisAuthToken string
+	// PermissionsBoundary is football:permissionsBoundary: the IAM policy every role of the stack carries
+	// as its permissions boundary, by path and name (football-bootstrap/football-deploy-boundary, the
+	// bootstrap's permissionsBoundary output without the account part) or by ARN; "" for none. The
+	// bootstrap's deploy roles create only roles that carry it.
+	PermissionsBoundary string
 }
 
 // section is one football:<key> object, where it decodes to, and its own checks (run after defaults).
@@ -82,7 +87,11 @@ func (c *Config) sections() []section {
 }
 
 // scalarKeys are football:<key> values that are plain strings.
-var scalarKeys = []string{"environment", "redisAuthToken"}
+var scalarKeys = []string{"environment", "redisAuthToken", "permissionsBoundary"}
+
+// policyName is an IAM managed policy's path and name (path segments and name of IAM's characters), or
+// its ARN.
+var policyName = regexp.MustCompile(`^(arn:aws[a-z-]*:iam::[0-9]{12}:policy/)?([A-Za-z0-9+=,.@_-]+/)*[A-Za-z0-9+=,.@_-]{1,128}$`)
 
 // RequiredTags are the tags every resource carries, through aws:defaultTags.
 var RequiredTags = []string{"Project", "Environment", "Stack", "ManagedBy"}
@@ -128,6 +137,12 @@ func Load(ctx *pulumi.Context, keys []string) (*Config, error) {
 		add(fmt.Errorf("%s:environment: not set, and the stack name %q names no profile; set it to dev or prod", project, c.Stack))
 	default:
 		add(fmt.Errorf("%s:environment: %q is not allowed; allowed dev, prod", project, env))
+	}
+
+	c.PermissionsBoundary, _ = ctx.GetConfig(project + ":permissionsBoundary")
+	if c.PermissionsBoundary != "" && !policyName.MatchString(c.PermissionsBoundary) {
+		add(fmt.Errorf("%s:permissionsBoundary: %q is not allowed; the boundary policy's path and name, e.g. football-bootstrap/football-deploy-boundary "+
+			"(the bootstrap's permissionsBoundary output), or its ARN", project, c.PermissionsBoundary))
 	}
 
 	// A section that does not decode is left out of the checks below; everything else is still checked,

@@ -22,11 +22,29 @@ type Statement struct {
 	Sid         string                    `json:"Sid,omitempty"`
 	Effect      string                    `json:"Effect"`
 	Principal   any                       `json:"Principal,omitempty"`
-	Action      []string                  `json:"Action,omitempty"`
-	NotAction   []string                  `json:"NotAction,omitempty"`
-	Resource    []string                  `json:"Resource,omitempty"`
-	NotResource []string                  `json:"NotResource,omitempty"`
+	Action      Strings                   `json:"Action,omitempty"`
+	NotAction   Strings                   `json:"NotAction,omitempty"`
+	Resource    Strings                   `json:"Resource,omitempty"`
+	NotResource Strings                   `json:"NotResource,omitempty"`
 	Condition   map[string]map[string]any `json:"Condition,omitempty"`
+}
+
+// Strings is a policy element IAM takes as one string or a list; it is always written as a list.
+type Strings []string
+
+// UnmarshalJSON reads a string or a list of strings.
+func (s *Strings) UnmarshalJSON(b []byte) error {
+	var one string
+	if err := json.Unmarshal(b, &one); err == nil {
+		*s = Strings{one}
+		return nil
+	}
+	var many []string
+	if err := json.Unmarshal(b, &many); err != nil {
+		return err
+	}
+	*s = many
+	return nil
 }
 
 // Document is an IAM policy document.
@@ -157,15 +175,18 @@ func (n Names) readOnlyAccess() string {
 	return "arn:" + n.Partition + ":iam::aws:policy/ReadOnlyAccess"
 }
 
-// previewPolicy is the preview role's own policy: read the state (preview writes nothing to a DIY backend:
-// no lock, no history) and decrypt it and the stacks' secrets, and deny the data reads ReadOnlyAccess would
-// otherwise allow beyond what a preview needs.
+// previewPolicy is the preview role's own policy, beside ReadOnlyAccess: read every stack's state, create
+// a stack's file (the pull-request workflow's `upsert: true` creates a stack that is new in the pull
+// request; `pulumi preview` itself writes nothing to a DIY backend: no lock, no history), use the state key
+// (decrypt the state and the stacks' secrets, encrypt a new stack's key and the SSE-KMS objects it writes),
+// and deny the data reads ReadOnlyAccess would otherwise allow beyond what a preview needs.
 func (n Names) previewPolicy(stateKeyARN string) string {
 	state := n.BucketARN("state")
 	return Document{Statement: []Statement{
 		{Sid: "ListState", Effect: "Allow", Action: []string{"s3:ListBucket", "s3:GetBucketLocation"}, Resource: []string{state}},
 		{Sid: "ReadState", Effect: "Allow", Action: []string{"s3:GetObject"}, Resource: []string{state + "/.pulumi/*"}},
-		{Sid: "DecryptStateAndSecrets", Effect: "Allow", Action: []string{"kms:Decrypt", "kms:DescribeKey"}, Resource: []string{stateKeyARN}},
+		{Sid: "CreateStacks", Effect: "Allow", Action: []string{"s3:PutObject"}, Resource: []string{state + "/.pulumi/stacks/" + n.Project + "/*"}},
+		{Sid: "UseStateKey", Effect: "Allow", Action: []string{"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"}, Resource: []string{stateKeyARN}},
 		{Sid: "NoObjectReadsElsewhere", Effect: "Deny", Action: []string{"s3:GetObject", "s3:GetObjectVersion"}, NotResource: []string{state + "/.pulumi/*"}},
 		{Sid: "NoSecretValues", Effect: "Deny", Action: []string{"secretsmanager:GetSecretValue"}, Resource: []string{"*"}},
 		{Sid: "OnlyPublicParameters", Effect: "Deny", Action: []string{"ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath", "ssm:GetParameterHistory"},
@@ -283,9 +304,10 @@ func (n Names) boundaryPolicy() string {
 	p := n.Partition
 	return Document{Statement: []Statement{
 		{Sid: "SessionManager", Effect: "Allow", Action: ssmInstanceCore, Resource: []string{"*"}},
-		{Sid: "ShipLogs", Effect: "Allow", Action: []string{"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams", "logs:DescribeLogGroups"},
+		{Sid: "ShipLogs", Effect: "Allow", Action: []string{"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"},
 			Resource: []string{"arn:" + p + ":logs:*:" + acct + ":log-group:*"}},
-		{Sid: "AgentMetrics", Effect: "Allow", Action: []string{"cloudwatch:PutMetricData", "ec2:DescribeTags"}, Resource: []string{"*"}},
+		// Listing groups and the agent's lookups take no resource.
+		{Sid: "AgentLookups", Effect: "Allow", Action: []string{"logs:DescribeLogGroups", "cloudwatch:PutMetricData", "ec2:DescribeTags"}, Resource: []string{"*"}},
 		{Sid: "StackSecrets", Effect: "Allow", Action: []string{"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"},
 			Resource: []string{"arn:" + p + ":secretsmanager:*:" + acct + ":secret:*"}},
 		{Sid: "SecretsKeyViaSecretsManager", Effect: "Allow", Action: []string{"kms:Decrypt"}, Resource: []string{"arn:" + p + ":kms:*:" + acct + ":key/*"},

@@ -39,10 +39,10 @@ func Program(ctx *pulumi.Context) error {
 
 // GitHub variable names, as the workflows read them (vars.<NAME>).
 const (
-	VarPreviewRole = "AWS_PREVIEW_ROLE_ARN"
-	VarDeployRole  = "AWS_DEPLOY_ROLE_ARN"
-	VarReleaseRole = "AWS_RELEASE_ROLE_ARN"
-	VarBackendURL  = "PULUMI_BACKEND_URL"
+	VarPreviewRole     = "AWS_PREVIEW_ROLE_ARN"
+	VarDeployRole      = "AWS_DEPLOY_ROLE_ARN"
+	VarBackendURL      = "PULUMI_BACKEND_URL"
+	VarSecretsProvider = "PULUMI_SECRETS_PROVIDER"
 )
 
 // Deploy validates the configuration (keys lists every config key set for the stack), registers the
@@ -105,19 +105,22 @@ func Deploy(ctx *pulumi.Context, keys []string) (pulumi.Map, error) {
 		envVars[env] = pulumi.StringMap{VarDeployRole: arn}
 	}
 	outs := pulumi.Map{
-		// The GitHub repository and environment variables the workflows read; bootstrap/github-variables.sh sets them.
+		// Exactly the GitHub variables the workflows read, by repository and by environment; no secrets:
+		// the state key replaces the passphrase. `go run ./bootstrap/handover` sets them.
 		"githubRepository": pulumi.String(cfg.GitHub.Repository),
 		"githubVariables": pulumi.StringMap{
-			VarPreviewRole: identity.PreviewRoleARN,
-			VarReleaseRole: identity.ReleaseRoleARN,
-			VarBackendURL:  state.BackendURL,
+			VarPreviewRole:     identity.PreviewRoleARN,
+			VarBackendURL:      state.BackendURL,
+			VarSecretsProvider: state.SecretsProvider,
 		},
 		"githubEnvironmentVariables": envVars,
-		// What the main stacks' files name: the secrets provider of `pulumi stack init` and the boundary
-		// their roles carry (football:permissionsBoundary).
-		"secretsProvider":     state.SecretsProvider,
+		// For the team's image build workflow, wherever it runs from this repository.
+		"releaseRoleArn": identity.ReleaseRoleARN,
+		// What the main stacks name: the boundary their roles carry (football:permissionsBoundary, as
+		// path/name or this ARN), and the bucket and key for operators.
 		"permissionsBoundary": identity.BoundaryARN,
 		"stateBucket":         state.BucketName,
+		"stateKeyArn":         state.KeyARN,
 	}
 	for k, v := range outs {
 		ctx.Export(k, v)

@@ -116,7 +116,8 @@ func TestExampleStackPlans(t *testing.T) {
 	assert.Equal(t, []string{"dev", "prod"}, sortedKeys(env))
 	assert.Equal(t, "arn:aws:iam::123456789012:role/football-bootstrap/football-ci-deploy-prod",
 		env["prod"].(map[string]string)[account.VarDeployRole])
-	assert.Equal(t, "awskms://alias/football-state?region=ap-northeast-2", outs["secretsProvider"])
+	assert.Equal(t, "awskms://alias/football-state?region=ap-northeast-2", vars[account.VarSecretsProvider])
+	assert.Equal(t, roleNamed(t, m, "football-ci-release").Outputs["arn"].StringValue(), outs["releaseRoleArn"])
 }
 
 func sortedKeys(m map[string]any) []string {
@@ -207,7 +208,7 @@ func TestTrustPoliciesPinRepositoryAndAudience(t *testing.T) {
 		require.Len(t, doc.Statement, 1, name)
 		s := doc.Statement[0]
 		assert.Equal(t, "Allow", s.Effect)
-		assert.Equal(t, []string{"sts:AssumeRoleWithWebIdentity"}, s.Action, name)
+		assert.Equal(t, []string{"sts:AssumeRoleWithWebIdentity"}, []string(s.Action), name)
 		assert.Equal(t, map[string]any{"Federated": oidc}, s.Principal, name)
 		base := map[string]string{"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}
 		assume := func(ctx map[string]string) bool {
@@ -249,9 +250,10 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// TestPreviewRoleWritesNothing reads every Allow statement of the preview role's own policy: reads of the
-// state and decryption with the state key only; and its one managed policy is ReadOnlyAccess.
-func TestPreviewRoleWritesNothing(t *testing.T) {
+// TestPreviewRoleWritesOnlyStateObjects reads every Allow statement of the preview role's own policy:
+// what writes, writes state objects of the main project only (a new stack's file); everything else is a
+// read of the state or the use of the state key. Its one managed policy is ReadOnlyAccess.
+func TestPreviewRoleWritesOnlyStateObjects(t *testing.T) {
 	t.Parallel()
 	m, _, err := plan(t, nil)
 	require.NoError(t, err)
@@ -269,10 +271,12 @@ func TestPreviewRoleWritesNothing(t *testing.T) {
 		}
 	}
 	state := "arn:aws:s3:::football-state-123456789012-ap-northeast-2"
-	readOnly := func(action string) bool {
+	stateObjects := state + "/.pulumi/"
+	reads := func(action string) bool {
 		verb := action[strings.Index(action, ":")+1:]
-		return strings.HasPrefix(verb, "Get") || strings.HasPrefix(verb, "List") || strings.HasPrefix(verb, "Describe") || action == "kms:Decrypt"
+		return strings.HasPrefix(verb, "Get") || strings.HasPrefix(verb, "List") || strings.HasPrefix(verb, "Describe")
 	}
+	keyUse := map[string]bool{"kms:Decrypt": true, "kms:Encrypt": true, "kms:GenerateDataKey": true, "kms:DescribeKey": true}
 	docs := policiesOf(t, m, "football-ci-preview")
 	for _, d := range docs {
 		for _, s := range d.Statement {
@@ -282,20 +286,31 @@ func TestPreviewRoleWritesNothing(t *testing.T) {
 			assert.Empty(t, s.NotAction, "%s: an Allow with NotAction grants too much", s.Sid)
 			assert.Empty(t, s.NotResource, "%s: an Allow with NotResource grants too much", s.Sid)
 			for _, a := range s.Action {
-				assert.True(t, readOnly(a), "%s allows %s, which writes", s.Sid, a)
-			}
-			for _, r := range s.Resource {
-				assert.True(t, r == state || strings.HasPrefix(r, state+"/") || r == stateKey, "%s allows %s, outside the state", s.Sid, r)
+				for _, r := range s.Resource {
+					switch {
+					case keyUse[a]:
+						assert.Equal(t, stateKey, r, "%s: %s only with the state key", s.Sid, a)
+					case reads(a):
+						assert.True(t, r == state || strings.HasPrefix(r, stateObjects), "%s reads %s, outside the state", s.Sid, r)
+					default:
+						assert.True(t, strings.HasPrefix(r, stateObjects), "%s: %s on %s writes something that is not a state object", s.Sid, a, r)
+					}
+				}
 			}
 		}
 	}
 	// And as IAM would decide it (the preview role's own policy; ReadOnlyAccess adds reads only).
 	can := func(action, resource string) bool { return allowed(docs, request{action, resource, nil}) }
 	assert.True(t, can("s3:GetObject", state+"/.pulumi/stacks/football/prod.json"))
-	assert.False(t, can("s3:PutObject", state+"/.pulumi/stacks/football/prod.json"))
-	assert.False(t, can("s3:DeleteObject", state+"/.pulumi/locks/football/prod/x.json"))
+	assert.True(t, can("s3:PutObject", state+"/.pulumi/stacks/football/staging.json"), "upsert creates a new stack's file")
+	assert.False(t, can("s3:DeleteObject", state+"/.pulumi/stacks/football/prod.json"))
+	assert.False(t, can("s3:PutObject", state+"/.pulumi/stacks/football-bootstrap/workloads.json"), "the bootstrap's own state")
+	assert.False(t, can("s3:PutObject", state+"/.pulumi/history/football/prod/x.json"))
+	assert.False(t, can("s3:PutObject", "arn:aws:s3:::football-trail-123456789012-ap-northeast-2/x"))
+	assert.False(t, can("s3:PutBucketPolicy", state))
 	assert.True(t, can("kms:Decrypt", stateKey))
-	assert.False(t, can("kms:Encrypt", stateKey))
+	assert.False(t, can("kms:ScheduleKeyDeletion", stateKey))
+	assert.False(t, can("iam:CreateRole", "arn:aws:iam::123456789012:role/x"))
 	// Its denies take back what ReadOnlyAccess would read beyond a preview's needs.
 	withReadOnly := append(docs, account.Document{Statement: []account.Statement{{Effect: "Allow",
 		Action: []string{"s3:Get*", "secretsmanager:GetSecretValue", "ssm:GetParameter"}, Resource: []string{"*"}}}})
