@@ -12,7 +12,12 @@ dest=${1:?usage: stage-bootstrap.sh DEST}
 mkdir -p "$dest"
 # Keep DEST's path (the harness keys its state by it) but start from a clean copy.
 find "$dest" -mindepth 1 -maxdepth 1 -exec rm -rf {} +
-git ls-files -co --exclude-standard -z | while IFS= read -r -d '' f; do
+# The repository's files (tracked and new, not ignored); without git, everything but .git and caches.
+files() {
+  git ls-files -co --exclude-standard -z 2>/dev/null ||
+    find . -type f -not -path './.git/*' -not -path './.cache/*' -not -path './.pulumi-state/*' -printf '%P\0'
+}
+files | while IFS= read -r -d '' f; do
   [ -f "$f" ] || continue
   mkdir -p "$dest/$(dirname "$f")"
   cp -p "$f" "$dest/$f"

@@ -779,7 +779,7 @@ func (r *Report) Summary() string {
 // WriteText prints every control with its findings, then the summary and the failures.
 func (r *Report) WriteText(w io.Writer) error {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "FSBP guardrails for stack %s (profile %s, %s), evaluated on the planned inputs\n\n", r.Stack, r.Profile, r.Region)
+	fmt.Fprintf(&b, "FSBP guardrails for stack %s (profile %s, %s), evaluated on the planned inputs\n\n", r.Stack, orDefault(r.Profile, "none: an account stack"), r.Region)
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "CONTROL\tSTATUS\tRESOURCE\tDETAIL")
 	for _, res := range r.Results {
