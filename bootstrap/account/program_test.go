@@ -109,6 +109,22 @@ func TestExampleStackPlans(t *testing.T) {
 		assert.Equal(t, r.Provider == "", global, r.Name)
 	}
 
+	// IAM's size limits, which only AWS would enforce: a role's inline policies together 10,240 characters,
+	// a managed policy 6,144, a trust policy 2,048 (whitespace not counted; the documents have none).
+	inline := map[string]int{}
+	for _, p := range m.ByType("aws:iam/rolePolicy:RolePolicy") {
+		inline[p.Str("role")] += len(p.Str("policy"))
+	}
+	for role, n := range inline {
+		assert.LessOrEqual(t, n, 10240, "inline policies of %s", role)
+	}
+	for _, p := range m.ByType("aws:iam/policy:Policy") {
+		assert.LessOrEqual(t, len(p.Str("policy")), 6144, p.Name)
+	}
+	for _, r := range m.ByType("aws:iam/role:Role") {
+		assert.LessOrEqual(t, len(r.Str("assumeRolePolicy")), 2048, r.Name)
+	}
+
 	vars := outs["githubVariables"].(map[string]string)
 	assert.Equal(t, "s3://football-state-123456789012-ap-northeast-2?region=ap-northeast-2", vars[account.VarBackendURL])
 	assert.Equal(t, roleNamed(t, m, "football-ci-preview").Outputs["arn"].StringValue(), vars[account.VarPreviewRole])
