@@ -260,6 +260,9 @@ func (s APISettings) warnings() []string {
 // ApiTierArgs configures NewApiTier. Settings come from stack config; the rest is wiring.
 type ApiTierArgs struct {
 	APISettings
+	// PermissionsBoundary is the ARN of the policy every role the tier creates carries as its permissions
+	// boundary (football:permissionsBoundary). Optional; nil is none.
+	PermissionsBoundary pulumi.StringPtrInput
 	// VPCID hosts the tier's security groups and target group. Required.
 	VPCID pulumi.StringInput
 	// PublicSubnetIDs hold the load balancer: at least two AZs (FSBP ELB.13). Required.
@@ -815,7 +818,7 @@ func (t *ApiTier) accessLogBucket(ctx *pulumi.Context, name string, a ApiTierArg
 // servers registers the API servers' role, launch template and Auto Scaling group.
 func (t *ApiTier) servers(ctx *pulumi.Context, name string, a ApiTierArgs, sg *ec2.SecurityGroup, tg *lb.TargetGroup) (*autoscaling.Group, error) {
 	child := pulumi.Parent(t)
-	role, profile, err := newInstanceRole(ctx, name, "football API servers: Session Manager, the database and Redis AUTH secrets", a.Region, child)
+	role, profile, err := newInstanceRole(ctx, name, "football API servers: Session Manager, the database and Redis AUTH secrets", a.Region, a.PermissionsBoundary, child)
 	if err != nil {
 		return nil, err
 	}

@@ -112,6 +112,9 @@ func (s ChatSettings) warnings() []string {
 // ChatBastionArgs configures NewChatBastion. Settings come from stack config; the rest is wiring.
 type ChatBastionArgs struct {
 	ChatSettings
+	// PermissionsBoundary is the ARN of the policy every role the tier creates carries as its permissions
+	// boundary (football:permissionsBoundary). Optional; nil is none.
+	PermissionsBoundary pulumi.StringPtrInput
 	// VPCID hosts the server's security group. Required.
 	VPCID pulumi.StringInput
 	// SubnetID is a public subnet in ChatSettings.AvailabilityZone. Required.
@@ -269,7 +272,7 @@ func NewChatBastion(ctx *pulumi.Context, name string, args *ChatBastionArgs, opt
 		return nil, err
 	}
 
-	role, profile, err := newInstanceRole(ctx, name, "football chat server: Session Manager and, with Redis AUTH, the token secret", a.Region, child)
+	role, profile, err := newInstanceRole(ctx, name, "football chat server: Session Manager and, with Redis AUTH, the token secret", a.Region, a.PermissionsBoundary, child)
 	if err != nil {
 		return nil, err
 	}

@@ -15,11 +15,13 @@ const ec2AssumeRole = `{"Version":"` + awsfacts.PolicyVersion + `","Statement":[
 
 // newInstanceRole registers a role for servers with only AmazonSSMManagedInstanceCore attached, so
 // operators reach every server through Session Manager without SSH (FSBP SSM.1), and its instance
-// profile. Callers add what their service needs as inline policies on the returned role.
-func newInstanceRole(ctx *pulumi.Context, name, purpose, region string, opts ...pulumi.ResourceOption) (*iam.Role, *iam.InstanceProfile, error) {
+// profile. Callers add what their service needs as inline policies on the returned role. boundary (nil
+// for none) is the role's permissions boundary: the bootstrap's deploy roles create only roles that carry it.
+func newInstanceRole(ctx *pulumi.Context, name, purpose, region string, boundary pulumi.StringPtrInput, opts ...pulumi.ResourceOption) (*iam.Role, *iam.InstanceProfile, error) {
 	role, err := iam.NewRole(ctx, name+"-role", &iam.RoleArgs{
-		Description:      pulumi.String(purpose),
-		AssumeRolePolicy: pulumi.String(ec2AssumeRole),
+		Description:         pulumi.String(purpose),
+		AssumeRolePolicy:    pulumi.String(ec2AssumeRole),
+		PermissionsBoundary: boundary,
 	}, opts...)
 	if err != nil {
 		return nil, nil, err

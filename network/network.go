@@ -251,6 +251,9 @@ type NetworkArgs struct {
 	// Tags go on the NAT instance's volume and network interface, which the provider's default tags do
 	// not reach. Optional.
 	Tags map[string]string
+	// PermissionsBoundary is the ARN of the policy the flow-log role carries as its permissions boundary
+	// (football:permissionsBoundary). Optional; nil is none.
+	PermissionsBoundary pulumi.StringPtrInput
 }
 
 // Network is the VPC of one stack.
@@ -723,8 +726,9 @@ func (n *Network) flowLogs(ctx *pulumi.Context, name string, a NetworkArgs, v *a
 		return flowLogTrust(a.Region, acct)
 	}).(pulumi.StringOutput)
 	role, err := iam.NewRole(ctx, name+"-flow-logs-role", &iam.RoleArgs{
-		AssumeRolePolicy: assume,
-		Description:      pulumi.String("Lets VPC flow logs write to one log group"),
+		AssumeRolePolicy:    assume,
+		Description:         pulumi.String("Lets VPC flow logs write to one log group"),
+		PermissionsBoundary: a.PermissionsBoundary,
 	}, child)
 	if err != nil {
 		return pulumi.StringOutput{}, err

@@ -105,3 +105,28 @@ func TestDay2NeedsTheHarness(t *testing.T) {
 		assert.Equal(t, 1, strings.Count(errOut, "\n"), "one line: %s", errOut)
 	}
 }
+
+// TestStageBootstrap: the staged copy is a project of its own that builds inside the repository's module:
+// bootstrap's Pulumi.yaml at the top with main: bootstrap/, its stack files beside it, the main program's
+// stack files gone, the module and the program's packages there.
+func TestStageBootstrap(t *testing.T) {
+	t.Parallel()
+	dest := filepath.Join(t.TempDir(), "stage")
+	require.NoError(t, os.MkdirAll(dest, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dest, "left-over"), []byte("x"), 0o644))
+	cmd := exec.Command("bash", "stage-bootstrap.sh", dest)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	require.NoError(t, cmd.Run(), out.String())
+	project, err := os.ReadFile(filepath.Join(dest, "Pulumi.yaml"))
+	require.NoError(t, err)
+	assert.Contains(t, string(project), "name: football-bootstrap\n")
+	assert.True(t, strings.HasSuffix(string(project), "\nmain: bootstrap/\n"), string(project))
+	for _, f := range []string{"Pulumi.workloads.yaml", "go.mod", "go.sum", "bootstrap/main.go", "bootstrap/account/program.go", "internal/strictconfig/strictconfig.go"} {
+		assert.FileExists(t, filepath.Join(dest, f))
+	}
+	for _, f := range []string{"Pulumi.dev.yaml", "Pulumi.prod.yaml", "left-over"} {
+		assert.NoFileExists(t, filepath.Join(dest, f))
+	}
+	assert.Contains(t, out.String(), "stacks: workloads")
+}

@@ -5,11 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"os"
-	"reflect"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -17,6 +14,7 @@ import (
 	"github.com/football/football-infra/compute"
 	"github.com/football/football-infra/data"
 	"github.com/football/football-infra/edge"
+	"github.com/football/football-infra/internal/strictconfig"
 	"github.com/football/football-infra/monitoring"
 	"github.com/football/football-infra/network"
 )
@@ -61,6 +59,11 @@ type Config struct {
 	// RedisAuthToken is football:redisAuthToken, an operator's override of the generated Redis AUTH
 	// token; "" when not set. Must be set with --secret.
 	RedisAuthToken string
+	// PermissionsBoundary is football:permissionsBoundary: the IAM policy every role of the stack carries
+	// as its permissions boundary, by path and name (football-bootstrap/football-deploy-boundary, the
+	// bootstrap's permissionsBoundary output without the account part) or by ARN; "" for none. The
+	// bootstrap's deploy roles create only roles that carry it.
+	PermissionsBoundary string
 }
 
 // section is one football:<key> object, where it decodes to, and its own checks (run after defaults).
@@ -84,20 +87,20 @@ func (c *Config) sections() []section {
 }
 
 // scalarKeys are football:<key> values that are plain strings.
-var scalarKeys = []string{"environment", "redisAuthToken"}
+var scalarKeys = []string{"environment", "redisAuthToken", "permissionsBoundary"}
+
+// policyName is an IAM managed policy's path and name (path segments and name of IAM's characters), or
+// its ARN.
+var policyName = regexp.MustCompile(`^(arn:aws[a-z-]*:iam::[0-9]{12}:policy/)?([A-Za-z0-9+=,.@_-]+/)*[A-Za-z0-9+=,.@_-]{1,128}$`)
 
 // RequiredTags are the tags every resource carries, through aws:defaultTags.
 var RequiredTags = []string{"Project", "Environment", "Stack", "ManagedBy"}
 
 var regionName = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]$`)
 
-// ConfigError is a configuration that failed validation. Nothing was registered.
-type ConfigError struct{ Err error }
-
-func (e *ConfigError) Error() string { return e.Err.Error() }
-
-// Unwrap gives the joined problems.
-func (e *ConfigError) Unwrap() error { return e.Err }
+// ConfigError is a configuration that failed validation. Nothing was registered. It is the shared
+// strictconfig.Error, so cmd/plan recognises the bootstrap program's config errors the same way.
+type ConfigError = strictconfig.Error
 
 // Load reads the stack's configuration. keys are every config key set for the stack ("namespace:key"):
 // keys under the project's namespace that Load does not know are errors, so a typo never goes unnoticed.
@@ -112,18 +115,11 @@ func Load(ctx *pulumi.Context, keys []string) (*Config, error) {
 		}
 	}
 
-	known := map[string]bool{}
-	for _, k := range scalarKeys {
-		known[project+":"+k] = true
-	}
+	known := append([]string(nil), scalarKeys...)
 	for _, s := range c.sections() {
-		known[project+":"+s.key] = true
+		known = append(known, s.key)
 	}
-	for _, k := range keys {
-		if strings.HasPrefix(k, project+":") && !known[k] {
-			add(fmt.Errorf("%s: unknown key; allowed %s", k, strings.Join(slices.Sorted(maps.Keys(known)), ", ")))
-		}
-	}
+	errs = append(errs, strictconfig.UnknownKeys(project, keys, known)...)
 
 	c.Region, _ = ctx.GetConfig("aws:region")
 	if !regionName.MatchString(c.Region) {
@@ -143,18 +139,24 @@ func Load(ctx *pulumi.Context, keys []string) (*Config, error) {
 		add(fmt.Errorf("%s:environment: %q is not allowed; allowed dev, prod", project, env))
 	}
 
+	c.PermissionsBoundary, _ = ctx.GetConfig(project + ":permissionsBoundary")
+	if c.PermissionsBoundary != "" && !policyName.MatchString(c.PermissionsBoundary) {
+		add(fmt.Errorf("%s:permissionsBoundary: %q is not allowed; the boundary policy's path and name, e.g. football-bootstrap/football-deploy-boundary "+
+			"(the bootstrap's permissionsBoundary output), or its ARN", project, c.PermissionsBoundary))
+	}
+
 	// A section that does not decode is left out of the checks below; everything else is still checked,
 	// so one run reports every problem it can.
 	decoded := map[string]bool{}
 	for _, s := range c.sections() {
-		err := decodeSection(ctx, project, s.key, s.target)
+		err := strictconfig.DecodeSection(ctx, project, s.key, s.target)
 		add(err)
 		decoded[s.key] = err == nil
 	}
 	add(c.loadDefaultTags(ctx))
 	if c.Environment == "" || !regionName.MatchString(c.Region) {
 		// Every default and check depends on the profile and the region.
-		return nil, &ConfigError{errors.Join(errs...)}
+		return nil, &ConfigError{Err: errors.Join(errs...)}
 	}
 
 	c.Network.Profile, c.Network.Region = c.Environment, c.Region
@@ -193,7 +195,7 @@ func Load(ctx *pulumi.Context, keys []string) (*Config, error) {
 		add(c.crossChecks(ctx))
 	}
 	if len(errs) > 0 {
-		return nil, &ConfigError{errors.Join(errs...)}
+		return nil, &ConfigError{Err: errors.Join(errs...)}
 	}
 	return c, nil
 }
@@ -301,130 +303,5 @@ func (c *Config) loadDefaultTags(ctx *pulumi.Context) error {
 	return errors.Join(errs...)
 }
 
-// decodeSection fills out from the JSON object at <project>:<key>. An absent key leaves out untouched
-// (defaults come later). Unknown fields, at any depth, and values of the wrong type are errors naming
-// their full path.
-func decodeSection(ctx *pulumi.Context, project, key string, out any) error {
-	full := project + ":" + key
-	raw, ok := ctx.GetConfig(full)
-	if !ok {
-		return nil
-	}
-	var generic any
-	if err := json.Unmarshal([]byte(raw), &generic); err != nil {
-		return fmt.Errorf("%s: %q is not allowed; must be an object of settings", full, raw)
-	}
-	if _, isObject := generic.(map[string]any); !isObject {
-		return fmt.Errorf("%s: %q is not allowed; must be an object of settings", full, raw)
-	}
-	if errs := unknownFields(full, generic, reflect.TypeOf(out).Elem()); len(errs) > 0 {
-		return errors.Join(errs...)
-	}
-	dec := json.NewDecoder(strings.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(out); err != nil {
-		var typeErr *json.UnmarshalTypeError
-		if errors.As(err, &typeErr) {
-			return fmt.Errorf("%s.%s: a %s is not allowed; must be a %s", full, typeErr.Field, typeErr.Value, typeName(typeErr.Type))
-		}
-		return fmt.Errorf("%s: %w", full, err)
-	}
-	return nil
-}
-
-// unknownFields walks a decoded JSON value beside the Go type it will fill and reports every key the
-// type has no field for.
-func unknownFields(path string, v any, t reflect.Type) []error {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	var errs []error
-	switch val := v.(type) {
-	case map[string]any:
-		if t.Kind() == reflect.Map {
-			for k, e := range val {
-				errs = append(errs, unknownFields(path+"."+k, e, t.Elem())...)
-			}
-			return errs
-		}
-		if t.Kind() != reflect.Struct {
-			return nil // a type error, reported by the decoder
-		}
-		fields := jsonFields(t)
-		names := make([]string, 0, len(val))
-		for k := range val {
-			names = append(names, k)
-		}
-		sort.Strings(names)
-		for _, k := range names {
-			ft, ok := fields[k]
-			if !ok {
-				errs = append(errs, fmt.Errorf("%s.%s: unknown key; allowed %s", path, k, strings.Join(slices.Sorted(maps.Keys(fields)), ", ")))
-				continue
-			}
-			errs = append(errs, unknownFields(path+"."+k, val[k], ft)...)
-		}
-	case []any:
-		if t.Kind() == reflect.Slice {
-			for i, e := range val {
-				errs = append(errs, unknownFields(fmt.Sprintf("%s[%d]", path, i), e, t.Elem())...)
-			}
-		}
-	}
-	return errs
-}
-
-// jsonFields maps a struct's JSON names to field types, looking into embedded structs.
-func jsonFields(t reflect.Type) map[string]reflect.Type {
-	out := map[string]reflect.Type{}
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		tag := f.Tag.Get("json")
-		name := strings.Split(tag, ",")[0]
-		if tag == "-" || !f.IsExported() {
-			continue
-		}
-		if f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct {
-			for k, v := range jsonFields(f.Type) {
-				out[k] = v
-			}
-			continue
-		}
-		if name == "" {
-			name = f.Name
-		}
-		out[name] = f.Type
-	}
-	return out
-}
-
-func typeName(t reflect.Type) string {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	switch t.Kind() {
-	case reflect.Int, reflect.Int64, reflect.Int32, reflect.Float64:
-		return "number"
-	case reflect.Bool:
-		return "boolean (true or false)"
-	case reflect.Slice:
-		return "list of " + typeName(t.Elem())
-	case reflect.Struct, reflect.Map:
-		return "object"
-	}
-	return t.Kind().String()
-}
-
-// EnvConfigKeys lists the config keys of a real run: the Pulumi CLI hands a Go program its config as a
-// JSON object in PULUMI_CONFIG, and the SDK offers no way to list keys.
-func EnvConfigKeys() ([]string, error) {
-	raw := os.Getenv(pulumi.EnvConfig)
-	if raw == "" {
-		return nil, nil
-	}
-	var m map[string]any
-	if err := json.Unmarshal([]byte(raw), &m); err != nil {
-		return nil, fmt.Errorf("reading %s: %w", pulumi.EnvConfig, err)
-	}
-	return slices.Sorted(maps.Keys(m)), nil
-}
+// EnvConfigKeys lists the config keys of a real run (strictconfig.EnvKeys).
+func EnvConfigKeys() ([]string, error) { return strictconfig.EnvKeys() }

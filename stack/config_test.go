@@ -47,7 +47,7 @@ func TestLoadRejectsBadConfigBeforeAnyResource(t *testing.T) {
 		want  []string
 	}{
 		{"unknown top-level key", "dev", map[string]string{"football:netwrok": `{}`},
-			[]string{"football:netwrok: unknown key; allowed football:api, football:chat, football:data, football:domain, football:environment, football:images, football:monitoring, football:network, football:redisAuthToken, football:waf"}},
+			[]string{"football:netwrok: unknown key; allowed football:api, football:chat, football:data, football:domain, football:environment, football:images, football:monitoring, football:network, football:permissionsBoundary, football:redisAuthToken, football:waf"}},
 		{"unknown nested key", "dev", map[string]string{"football:network": `{"cidr":"10.0.0.0/16","flowLogs":{"retention":7},"nats":"single"}`},
 			[]string{"football:network.flowLogs.retention: unknown key; allowed enabled, protect, retainOnDelete, retentionDays, trafficType",
 				"football:network.nats: unknown key; allowed"}},

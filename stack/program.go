@@ -6,12 +6,15 @@ package stack
 
 import (
 	"errors"
+	"strings"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/football/football-infra/compute"
 	"github.com/football/football-infra/data"
 	"github.com/football/football-infra/edge"
+	"github.com/football/football-infra/internal/awsfacts"
 	"github.com/football/football-infra/monitoring"
 	"github.com/football/football-infra/network"
 )
@@ -62,7 +65,7 @@ func DeployConfig(ctx *pulumi.Context, cfg *Config) (pulumi.Map, error) {
 		zoneID, zoneErr = edge.LookupZone(ctx, cfg.Domain)
 	}
 	if err := errors.Join(apiErr, chatErr, zoneErr); err != nil {
-		return nil, &ConfigError{err}
+		return nil, &ConfigError{Err: err}
 	}
 	// Before the first registration (the reference to the previous deployment): prod's destroy lock
 	// depends on everything registered.
@@ -82,7 +85,8 @@ func DeployConfig(ctx *pulumi.Context, cfg *Config) (pulumi.Map, error) {
 	if err != nil {
 		return nil, err
 	}
-	netArgs := &network.NetworkArgs{Settings: cfg.Network, Tags: cfg.DefaultTags}
+	boundary := permissionsBoundary(ctx, cfg)
+	netArgs := &network.NetworkArgs{Settings: cfg.Network, Tags: cfg.DefaultTags, PermissionsBoundary: boundary}
 	if cfg.NATArchitecture != "" {
 		netArgs.NATImage = images.IDs[cfg.NATArchitecture]
 	}
@@ -147,8 +151,9 @@ func DeployConfig(ctx *pulumi.Context, cfg *Config) (pulumi.Map, error) {
 	}
 
 	chat, err := compute.NewChatBastion(ctx, "chat", &compute.ChatBastionArgs{
-		ChatSettings: cfg.Chat,
-		VPCID:        net.VPCID,
+		ChatSettings:        cfg.Chat,
+		PermissionsBoundary: boundary,
+		VPCID:               net.VPCID,
 		// One subnet by AZ, not an index into the tier's list: that list is unknown in the preview of a
 		// deployment that adds an AZ, and an unknown subnet would show the server as replaced.
 		SubnetID:  net.SubnetID(network.Public, cfg.Chat.AvailabilityZone),
@@ -174,6 +179,7 @@ func DeployConfig(ctx *pulumi.Context, cfg *Config) (pulumi.Map, error) {
 
 	api, err := compute.NewApiTier(ctx, "api", &compute.ApiTierArgs{
 		APISettings:            cfg.API,
+		PermissionsBoundary:    boundary,
 		VPCID:                  net.VPCID,
 		PublicSubnetIDs:        net.PublicSubnetIDs,
 		PrivateSubnetIDs:       net.PrivateSubnetIDs,
@@ -369,4 +375,22 @@ func planOutput(p network.Plan) pulumi.Array {
 		})
 	}
 	return out
+}
+
+// permissionsBoundary is the ARN of football:permissionsBoundary in the stack's account, or nil without
+// one. A path and name become an ARN in the account the stack deploys to.
+func permissionsBoundary(ctx *pulumi.Context, cfg *Config) pulumi.StringPtrInput {
+	b := cfg.PermissionsBoundary
+	switch {
+	case b == "":
+		return nil
+	case strings.HasPrefix(b, "arn:"):
+		return pulumi.StringPtr(b)
+	}
+	account := aws.GetCallerIdentityOutput(ctx, aws.GetCallerIdentityOutputArgs{}).AccountId()
+	region := cfg.Region
+	return account.ApplyT(func(acct string) *string {
+		arn := awsfacts.IAMARN(region, acct, "policy/"+b)
+		return &arn
+	}).(pulumi.StringPtrOutput)
 }

@@ -1,5 +1,6 @@
 // Command plan shows what a stack would create, offline: no AWS account, credentials, network or Pulumi
-// CLI. It reads Pulumi.yaml and Pulumi.<stack>.yaml, runs the real program under Pulumi's mock engine and
+// CLI. The project named in <dir>/Pulumi.yaml picks the program: -dir bootstrap plans the account
+// bootstrap. It reads Pulumi.yaml and Pulumi.<stack>.yaml, runs the real program under Pulumi's mock engine and
 // prints the resource tree, or with -format json a document shaped like `pulumi preview --json`.
 //
 // Four formats explain the plan (internal/insight): -format mermaid draws the architecture, -format cost
@@ -206,7 +207,7 @@ func writeCost(p *insight.Plan, w io.Writer) error {
 		return err
 	}
 	e := insight.EstimateCost(p, book)
-	if err := e.WriteText(w); err != nil {
+	if err := e.WriteText(w); err != nil || !e.ComparesWithAWSX() {
 		return err
 	}
 	alt := e.AWSXDefaults(book)

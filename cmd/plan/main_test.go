@@ -249,3 +249,38 @@ func TestWarningsOnStderr(t *testing.T) {
 	require.Equal(t, 0, run([]string{"-dir", "../..", "-stack", "prod", "-format", "cost"}, &bytes.Buffer{}, &errOut))
 	assert.NotContains(t, errOut.String(), "SSH on the bastion is open")
 }
+
+// TestRunBootstrap: -dir bootstrap plans the account program (its project picks it), in every format, and a
+// bad account config exits 2 naming the key.
+func TestRunBootstrap(t *testing.T) {
+	t.Parallel()
+	dir := "../../bootstrap"
+	cases := []struct {
+		args       []string
+		code       int
+		out, error string
+	}{
+		{[]string{"-dir", dir, "-stack", "workloads"}, 0, "ci-deploy-prod (aws:iam/role:Role)", ""},
+		{[]string{"-dir", dir, "-stack", "workloads", "-format", "json"}, 0, `"aws:securityhub/standardsSubscription:StandardsSubscription"`, ""},
+		{[]string{"-dir", dir, "-stack", "workloads", "-format", "cost"}, 0, "Security Hub security checks in us-east-1", ""},
+		{[]string{"-dir", dir, "-stack", "workloads", "-format", "guardrails"}, 0, "CloudTrail.1   pass", ""},
+		{[]string{"-dir", dir, "-stack", "workloads", "-set", "football-bootstrap:github.repository=football-infra"}, 2, "",
+			`football-bootstrap:github.repository: "football-infra" is not allowed`},
+		{[]string{"-dir", dir, "-stack", "workloads", "-set", "football-bootstrap:project.environments.prod.monthlyBudget=0",
+			"-set", "football-bootstrap:project.environments.dev.permissionsBoundary=false",
+			"-set", `football-bootstrap:github.releaseSubjects=["repo:football-team/*"]`}, 2, "",
+			"football-bootstrap:project.environments.prod.monthlyBudget: 0 is not allowed"},
+	}
+	for _, c := range cases {
+		var out, errOut bytes.Buffer
+		code := run(c.args, &out, &errOut)
+		assert.Equal(t, c.code, code, "%v: %s", c.args, errOut.String())
+		assert.Contains(t, out.String(), c.out, c.args)
+		assert.Contains(t, errOut.String(), c.error, c.args)
+	}
+	var errOut bytes.Buffer
+	run([]string{"-dir", dir, "-stack", "workloads", "-set", "football-bootstrap:project.environments.dev.permissionsBoundary=false",
+		"-set", `football-bootstrap:github.releaseSubjects=["repo:football-team/*"]`}, &bytes.Buffer{}, &errOut)
+	assert.Contains(t, errOut.String(), "football-bootstrap:project.environments.dev.permissionsBoundary: false is not allowed")
+	assert.Contains(t, errOut.String(), `football-bootstrap:github.releaseSubjects[0]: "repo:football-team/*" is not allowed`)
+}

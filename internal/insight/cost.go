@@ -36,6 +36,15 @@ type PriceBook struct {
 		WAFLogGBPerMonthNote    string  `json:"wafLogGBPerMonthNote"`
 		ServerLogGBPerGroup     float64 `json:"serverLogGBPerGroup"`
 		ServerLogGBPerGroupNote string  `json:"serverLogGBPerGroupNote"`
+		SecurityHubChecks       float64 `json:"securityHubChecks"`
+		SecurityHubChecksNote   string  `json:"securityHubChecksNote"`
+		ConfigItems             float64 `json:"configItems"`
+		ConfigItemsNote         string  `json:"configItemsNote"`
+		GuardDutyEventsMillions float64 `json:"guardDutyEventsMillions"`
+		GuardDutyFlowDNSGB      float64 `json:"guardDutyFlowDnsGB"`
+		GuardDutyNote           string  `json:"guardDutyNote"`
+		TrailLogGBPerMonth      float64 `json:"trailLogGBPerMonth"`
+		TrailLogGBPerMonthNote  string  `json:"trailLogGBPerMonthNote"`
 	} `json:"assumptions"`
 	Rules  map[string]string `json:"rules"`
 	Prices []PriceEntry      `json:"prices"`
@@ -191,7 +200,12 @@ type Estimate struct {
 	HoursPerMonth        float64
 	Items                []LineItem
 	Assumptions          []string
+	// vpc is set when the plan has a VPC, the only thing AWSXDefaults compares.
+	vpc bool
 }
+
+// ComparesWithAWSX tells whether AWSXDefaults means anything for the plan: it re-lays out a VPC.
+func (e *Estimate) ComparesWithAWSX() bool { return e.vpc }
 
 // Item kinds that AWSXDefaults rewrites.
 const (
@@ -338,6 +352,7 @@ func EstimateCost(p *Plan, book *PriceBook) *Estimate {
 			monthly(tier, r.Name, "CloudWatch dashboard", "cloudwatch.dashboard", 1, "")
 		}
 	}
+	e.vpc = len(p.vpcResources()) > 0
 	// Alarms are billed by the metrics they evaluate; one line per tier keeps the table short.
 	alarms, metrics := map[string]int{}, map[string]int{}
 	for _, r := range p.ofType(typeMetricAlarm) {
@@ -364,6 +379,7 @@ func EstimateCost(p *Plan, book *PriceBook) *Estimate {
 			"SNS notifications (e-mail and HTTPS deliveries of a few alarms a month are within SNS's free tier), " +
 			"CloudWatch's free tier (10 alarm metrics, 10 custom metrics, 3 dashboards per account).",
 	}
+	e.baselineCosts(p, book)
 	return e
 }
 
@@ -583,6 +599,10 @@ func WriteCostSummary(w io.Writer, p *Plan) error {
 		return err
 	}
 	e := EstimateCost(p, book)
+	if !e.ComparesWithAWSX() {
+		_, err = fmt.Fprintf(w, "Monthly cost (on-demand, go run ./cmd/plan -format cost):\n  planned:       %s\n", e.Totals().Summary())
+		return err
+	}
 	_, err = fmt.Fprintf(w, "Monthly cost (on-demand, go run ./cmd/plan -format cost):\n  planned:       %s\n  awsx defaults: %s\n",
 		e.Totals().Summary(), e.AWSXDefaults(book).Totals().Summary())
 	return err

@@ -186,3 +186,34 @@ func TestWriteCostSummary(t *testing.T) {
 	assert.Contains(t, out.String(), "planned:       $")
 	assert.Contains(t, out.String(), "awsx defaults: $")
 }
+
+// TestBaselineCostsPerRegion: the account baseline's usage-billed services are priced in the region their
+// provider deploys them to, and a plan without a VPC has no awsx comparison.
+func TestBaselineCostsPerRegion(t *testing.T) {
+	t.Parallel()
+	book, err := LoadPrices()
+	require.NoError(t, err)
+	f := &fixture{}
+	const comp = "football:bootstrap:Baseline"
+	prov := f.add(comp, typeProvider, "baseline-us-east-1", "p", map[string]any{"region": "us-east-1"}, nil)
+	f.add(comp, typeDetector, "guardduty", "d1", map[string]any{"enable": true}, nil)
+	f.add(comp, typeDetector, "guardduty-us-east-1", "d2", map[string]any{"enable": true}, nil).Provider = prov.URN
+	f.add(comp, typeHubStandard, "fsbp", "s1", map[string]any{}, nil)
+	f.add(comp, typeRecorder, "recorder", "r1", map[string]any{}, nil)
+	f.add(comp, typeTrail, "trail", "t", map[string]any{"cloudWatchLogsGroupArn": "arn:lg:*"}, nil)
+	e := EstimateCost(f.plan("workloads", ""), book)
+	assert.False(t, e.ComparesWithAWSX())
+	regions := map[string]string{}
+	for _, it := range e.Items {
+		assert.True(t, it.Price.Known, "%s %s", it.Resource, it.Price.Why)
+		assert.Equal(t, TierBootstrap, it.Tier)
+		regions[it.Resource+" "+it.Price.Key] = it.Price.Region
+	}
+	assert.Equal(t, "ap-northeast-2", regions["guardduty guardduty.cloudtrail-events"])
+	assert.Equal(t, "us-east-1", regions["guardduty-us-east-1 guardduty.cloudtrail-events"])
+	assert.Equal(t, "us-east-1", regions["guardduty-us-east-1 guardduty.flow-dns-logs"])
+	assert.Contains(t, regions, "fsbp securityhub.check")
+	assert.Contains(t, regions, "recorder config.item")
+	assert.Equal(t, "ap-northeast-2", regions["trail logs.ingestion"])
+	assert.Contains(t, strings.Join(e.Assumptions, "\n"), "Account baseline: 5,000 Security Hub checks a region a month")
+}

@@ -255,7 +255,44 @@ func secureFixture(t topology) *fixture {
 	f.add(compEdge, typeWebACLAssociation, "edge-waf-alb", "assoc-1", map[string]any{"resourceArn": "arn:alb", "webAclArn": "arn:acl"}, nil)
 	f.add(compEdge, typeWebACLLogging, "edge-waf-logging", "log-1", map[string]any{
 		"resourceArn": "arn:acl", "logDestinationConfigs": []any{"arn:logs:aws-waf-logs-x"}}, nil)
+	accountFixture(f, true)
 	return f
+}
+
+// accountFixture adds what the bootstrap registers once per account: a bucket with its settings, the
+// account public access block, a key, the trail, a managed policy, EBS encryption by default, GuardDuty
+// and an AWS Config recorder. secure false breaks every one of their controls.
+func accountFixture(f *fixture, secure bool) {
+	const comp = "football:bootstrap:Baseline"
+	tls := `{"Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::b","arn:aws:s3:::b/*"],"Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}`
+	policy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["logs:PutLogEvents","ssm:Get*"],"Resource":"*"}]}`
+	on, trail := true, map[string]any{"isMultiRegionTrail": true, "enableLogFileValidation": true, "kmsKeyId": "arn:key",
+		"cloudWatchLogsGroupArn": "arn:lg:*", "cloudWatchLogsRoleArn": "arn:role", "s3BucketName": "t"}
+	slr := "arn:aws:iam::123456789012:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
+	if !secure {
+		tls = `{"Statement":[{"Effect":"Allow","Principal":{"Service":"logging.s3.amazonaws.com"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::b/*"}]}`
+		policy = `{"Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}`
+		on, trail = false, map[string]any{"isMultiRegionTrail": false, "s3BucketName": "t"}
+		slr = "arn:aws:iam::123456789012:role/my-config-role"
+	}
+	f.add(comp, typeBucketV2, "account-bucket", "b", map[string]any{"bucket": "b"}, nil)
+	f.add(comp, typeBucketPolicy, "account-bucket-policy", "b", map[string]any{"bucket": "b", "policy": tls}, nil)
+	block := map[string]any{"bucket": "b", "blockPublicAcls": true, "blockPublicPolicy": on, "ignorePublicAcls": true, "restrictPublicBuckets": true}
+	f.add(comp, typeBucketBlock, "account-bucket-block", "b", block, nil)
+	f.add(comp, typeAccountBlock, "account-block", "123456789012", map[string]any{
+		"blockPublicAcls": on, "blockPublicPolicy": true, "ignorePublicAcls": true, "restrictPublicBuckets": true}, nil)
+	if secure {
+		f.add(comp, typeBucketLogging, "account-bucket-logging", "b", map[string]any{"bucket": "b", "targetBucket": "logs", "targetPrefix": "b/"}, nil)
+		f.add(comp, typeBucketLifecycle, "account-bucket-lifecycle", "b", map[string]any{"bucket": "b"}, nil)
+	}
+	f.add(comp, typeKMSKey, "account-key", "k", map[string]any{"enableKeyRotation": on}, nil)
+	f.add(comp, typeTrail, "account-trail", "arn:trail", trail, nil)
+	f.add(comp, typeIAMPolicy, "account-boundary", "arn:policy", map[string]any{"policy": policy}, nil)
+	f.add(comp, typeEBSDefault, "account-ebs", "ebs", map[string]any{"enabled": on}, nil)
+	f.add(comp, typeDetector, "account-guardduty", "d", map[string]any{"enable": on}, nil)
+	f.add(comp, typeRecorder, "account-recorder", "football", map[string]any{"name": "football", "roleArn": slr,
+		"recordingGroup": map[string]any{"allSupported": true}}, nil)
+	f.add(comp, typeRecorderStatus, "account-recording", "football", map[string]any{"name": "football", "isEnabled": on}, nil)
 }
 
 // insecureFixture breaks every control at once: each rule must report a failure on it.
@@ -296,5 +333,6 @@ func insecureFixture() *fixture {
 	f.add("", typeRepository, "bad-repo", "bad", map[string]any{"name": "bad"}, nil)
 	f.add("", typeWebACL, "bad-waf", "acl-bad", map[string]any{"scope": "REGIONAL",
 		"visibilityConfig": map[string]any{"cloudwatchMetricsEnabled": false}}, map[string]any{"arn": "arn:acl-bad"})
+	accountFixture(f, false)
 	return f
 }

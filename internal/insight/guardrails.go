@@ -62,8 +62,20 @@ type Exception struct {
 
 // Component type tokens exceptions refer to.
 const (
-	chatBastionType = "football:compute:ChatBastion"
+	chatBastionType    = "football:compute:ChatBastion"
+	apiTierType        = "football:compute:ApiTier"
+	bootstrapStateType = "football:bootstrap:StateBackend"
 )
+
+// isBucket admits a finding about a bucket (not its policy or settings).
+func isBucket(f Finding) bool {
+	return f.res != nil && (f.res.Type == typeBucketV2 || f.res.Type == typeBucket)
+}
+
+// isAccessLogBucket admits the bootstrap's bucket for server access logs (named <project>-access-logs-...).
+func isAccessLogBucket(f Finding) bool {
+	return f.res != nil && strings.Contains(f.res.Str("bucket"), "-access-logs-")
+}
 
 // Exceptions are the accepted failures, keyed by (control, profile). Every one is printed with its reason
 // wherever it applies; anything else that fails makes `-format guardrails` exit 1.
@@ -100,6 +112,10 @@ var Exceptions = []Exception{
 		Reason: "dev keeps 1 day of backups; prod's config check requires at least 7 (football:data.db.backupRetentionDays)"},
 	{Control: "ElastiCache.1", Profile: ProfileDev,
 		Reason: "the dev cache holds only rebuildable data and takes no snapshots; prod requires at least 1 day (football:data.redis.snapshotRetentionDays)"},
+	{Control: "S3.9", Profile: "*", Subject: bootstrapStateType, Scope: "the access-log bucket", Match: isAccessLogBucket,
+		Reason: logBucketException + "; the state, trail and AWS Config buckets log to it (bootstrap/account/state.go)"},
+	{Control: "S3.9", Profile: "*", Subject: apiTierType, Scope: "the load balancer's access-log bucket", Match: isBucket,
+		Reason: logBucketException + "; the load balancer writes its access logs there (compute/apitier.go)"},
 	{Control: "ElastiCache.3", Profile: ProfileDev,
 		Reason: "dev runs one cache node with no replica to fail over to; prod requires a replica and automatic failover (football:data.redis.replicas)"},
 }
@@ -152,6 +168,22 @@ var Controls = []Control{
 	{"AutoScaling.2", "Amazon EC2 Auto Scaling group should cover multiple Availability Zones", checkAutoScaling_2},
 	{"AutoScaling.3", "Auto Scaling group launch configurations should configure EC2 instances to require IMDSv2", checkAutoScaling_3},
 	{"SSM.1", "Amazon EC2 instances should be managed by AWS Systems Manager", checkSSM_1},
+	// Account level (internal/insight/account.go): what the bootstrap creates, and the stacks' buckets and keys.
+	{"S3.1", "S3 general purpose buckets should have block public access settings enabled (account level)", checkS3_1},
+	{"S3.5", "S3 general purpose buckets should require requests to use SSL", checkS3_5},
+	{"S3.8", "S3 general purpose buckets should block public access", checkS3_8},
+	{"S3.9", "S3 general purpose buckets should have server access logging enabled", checkS3_9},
+	{"S3.13", "S3 general purpose buckets should have Lifecycle configurations", checkS3_13},
+	{"KMS.4", "AWS KMS key rotation should be enabled", checkKMS_4},
+	{"CloudTrail.1", "CloudTrail should be enabled and configured with at least one multi-Region trail that includes read and write management events", checkCloudTrail_1},
+	{"CloudTrail.2", "CloudTrail should have encryption at-rest enabled", checkCloudTrail_2},
+	{"CloudTrail.4", "CloudTrail log file validation should be enabled", checkCloudTrail_4},
+	{"CloudTrail.5", "CloudTrail trails should be integrated with Amazon CloudWatch Logs", checkCloudTrail_5},
+	{"IAM.1", "IAM policies should not allow full \"*\" administrative privileges", checkIAM_1},
+	{"IAM.21", "IAM customer managed policies that you create should not allow wildcard actions for services", checkIAM_21},
+	{"EC2.7", "EBS default encryption should be enabled", checkEC2_7},
+	{"GuardDuty.1", "GuardDuty should be enabled", checkGuardDuty_1},
+	{"Config.1", "AWS Config should be enabled and use the service-linked role for resource recording", checkConfig_1},
 }
 
 // find builds a finding about r.
@@ -739,7 +771,7 @@ func (r *Report) Summary() string {
 // WriteText prints every control with its findings, then the summary and the failures.
 func (r *Report) WriteText(w io.Writer) error {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "FSBP guardrails for stack %s (profile %s, %s), evaluated on the planned inputs\n\n", r.Stack, r.Profile, r.Region)
+	fmt.Fprintf(&b, "FSBP guardrails for stack %s (profile %s, %s), evaluated on the planned inputs\n\n", r.Stack, orDefault(r.Profile, "none: an account stack"), r.Region)
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "CONTROL\tSTATUS\tRESOURCE\tDETAIL")
 	for _, res := range r.Results {
@@ -793,6 +825,22 @@ func subjectOf(id string) string {
 		return "ingress rule open to 0.0.0.0/0 or ::/0"
 	case id == "EC2.2" || id == "EC2.6" || id == "EC2.15":
 		return "VPC"
+	case id == "S3.1":
+		return "account public access block (bootstrap)"
+	case strings.HasPrefix(id, "S3."):
+		return "S3 bucket"
+	case strings.HasPrefix(id, "KMS."):
+		return "KMS key"
+	case strings.HasPrefix(id, "CloudTrail."):
+		return "trail (bootstrap)"
+	case strings.HasPrefix(id, "IAM."):
+		return "customer managed IAM policy"
+	case id == "EC2.7":
+		return "EBS encryption-by-default setting (bootstrap)"
+	case strings.HasPrefix(id, "GuardDuty."):
+		return "GuardDuty detector (bootstrap)"
+	case strings.HasPrefix(id, "Config."):
+		return "AWS Config recorder (bootstrap)"
 	}
 	return "EC2 instance or Auto Scaling group"
 }

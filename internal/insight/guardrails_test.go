@@ -64,7 +64,7 @@ func TestControlsNotApplicableOnEmptyPlan(t *testing.T) {
 	var out bytes.Buffer
 	require.NoError(t, rep.WriteText(&out))
 	assert.Contains(t, out.String(), "RDS.2          not applicable  -         no RDS instance in the plan")
-	assert.Contains(t, out.String(), "0 pass, 0 fail, 0 exception, 38 not applicable")
+	assert.Contains(t, out.String(), "0 pass, 0 fail, 0 exception, 53 not applicable")
 }
 
 // TestSingleRuleBreaks breaks one input of the secure plan per case and expects exactly that control to
@@ -128,6 +128,27 @@ func TestSingleRuleBreaks(t *testing.T) {
 		{"AutoScaling.3", func(f *fixture) { set(f.find("api-lt"), "metadataOptions", map[string]any{"httpTokens": "optional"}) },
 			[]string{"EC2.8"}},
 		{"SSM.1", func(f *fixture) { set(f.find("chat-ssm"), "policyArn", "arn:aws:iam::aws:policy/ReadOnlyAccess") }, nil},
+		{"S3.1", func(f *fixture) { set(f.find("account-block"), "restrictPublicBuckets", false) }, nil},
+		{"S3.5", func(f *fixture) {
+			set(f.find("account-bucket-policy"), "policy", `{"Statement":[{"Effect":"Deny","Action":"s3:DeleteBucket","Resource":"*"}]}`)
+		}, nil},
+		{"S3.8", func(f *fixture) { set(f.find("account-bucket-block"), "ignorePublicAcls", false) }, nil},
+		{"S3.9", func(f *fixture) { set(f.find("account-bucket-logging"), "bucket", "other") }, nil},
+		{"S3.13", func(f *fixture) { set(f.find("account-bucket-lifecycle"), "bucket", "other") }, nil},
+		{"KMS.4", func(f *fixture) { delete(f.find("account-key").Inputs, "enableKeyRotation") }, nil},
+		{"CloudTrail.1", func(f *fixture) { set(f.find("account-trail"), "includeGlobalServiceEvents", false) }, nil},
+		{"CloudTrail.2", func(f *fixture) { delete(f.find("account-trail").Inputs, "kmsKeyId") }, nil},
+		{"CloudTrail.4", func(f *fixture) { set(f.find("account-trail"), "enableLogFileValidation", false) }, nil},
+		{"CloudTrail.5", func(f *fixture) { delete(f.find("account-trail").Inputs, "cloudWatchLogsGroupArn") }, nil},
+		{"IAM.1", func(f *fixture) {
+			set(f.find("account-boundary"), "policy", `{"Statement":[{"Effect":"Allow","Action":["*"],"Resource":["*"]}]}`)
+		}, []string{"IAM.21"}},
+		{"IAM.21", func(f *fixture) {
+			set(f.find("account-boundary"), "policy", `{"Statement":[{"Effect":"Allow","Action":"ec2:*","Resource":"arn:aws:ec2:*:1:instance/*"}]}`)
+		}, nil},
+		{"EC2.7", func(f *fixture) { set(f.find("account-ebs"), "enabled", false) }, nil},
+		{"GuardDuty.1", func(f *fixture) { set(f.find("account-guardduty"), "enable", false) }, nil},
+		{"Config.1", func(f *fixture) { set(f.find("account-recording"), "isEnabled", false) }, nil},
 	}
 	require.Len(t, cases, len(Controls), "one case per control")
 	for _, c := range cases {
@@ -208,7 +229,7 @@ func TestReportTextNamesFailures(t *testing.T) {
 	assert.Contains(t, text, "FSBP guardrails for stack bad (profile prod, ap-northeast-2)")
 	assert.Contains(t, text, "FAIL RDS.25 (RDS database instances should use a custom administrator username): bad-db: username is \"admin\"")
 	assert.Contains(t, text, "FAIL EC2.19 (Security groups should not allow unrestricted access to ports with high risk): bad-sg: tcp 22 from 0.0.0.0/0: opens high-risk port(s) 22")
-	assert.Contains(t, text, "0 pass, 38 fail, 0 exception, 0 not applicable")
+	assert.Contains(t, text, "0 pass, 53 fail, 0 exception, 0 not applicable")
 	assert.Equal(t, countFailFindings(rep), strings.Count(text, "\nFAIL "), "one FAIL line per failing finding")
 }
 

@@ -136,13 +136,13 @@ const (
 
 // tierOf is the module of r's component (football:<module>:<Type>).
 // tiers orders the tiers in reports.
-var tiers = []string{TierNetwork, TierCompute, TierData, TierEdge, TierMonitoring, TierOther}
+var tiers = []string{TierNetwork, TierCompute, TierData, TierEdge, TierMonitoring, TierBootstrap, TierOther}
 
 func tierOf(r *mock.Resource) string {
 	parts := strings.Split(component(r), ":")
 	if len(parts) == 3 {
 		switch parts[1] {
-		case TierNetwork, TierCompute, TierData, TierMonitoring, TierEdge:
+		case TierNetwork, TierCompute, TierData, TierMonitoring, TierEdge, TierBootstrap:
 			return parts[1]
 		}
 	}

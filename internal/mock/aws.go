@@ -164,7 +164,7 @@ func (m *Mocks) answer(r *Resource) (string, resource.PropertyMap, error) {
 	case "aws:iam/role:Role":
 		name := physical("name")
 		set("name", name)
-		set("arn", awsfacts.IAMARN(m.Region, Account, "role/"+name))
+		set("arn", awsfacts.IAMARN(m.Region, Account, "role"+iamPath(r)+name))
 		set("uniqueId", "AROA"+strings.ToUpper(hashHex(17, r.URN)))
 		return name, outs, nil
 	case "aws:iam/instanceProfile:InstanceProfile":
@@ -179,8 +179,25 @@ func (m *Mocks) answer(r *Resource) (string, resource.PropertyMap, error) {
 	case "aws:iam/policy:Policy":
 		name := physical("name")
 		set("name", name)
-		arn := awsfacts.IAMARN(m.Region, Account, "policy/"+name)
+		arn := awsfacts.IAMARN(m.Region, Account, "policy"+iamPath(r)+name)
 		set("arn", arn)
+		return arn, outs, nil
+	case "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
+		arn := awsfacts.IAMARN(m.Region, Account, "oidc-provider/"+strings.TrimPrefix(r.Str("url"), "https://"))
+		set("arn", arn)
+		return arn, outs, nil
+	case "aws:iam/serviceLinkedRole:ServiceLinkedRole":
+		service := r.Str("awsServiceName")
+		name := "AWSServiceRoleFor" + strings.ToUpper(service[:1]) + strings.TrimSuffix(service[1:], ".amazonaws.com")
+		arn := awsfacts.IAMARN(m.Region, Account, "role/aws-service-role/"+service+"/"+name)
+		set("name", name)
+		set("arn", arn)
+		return arn, outs, nil
+	case "aws:cloudtrail/trail:Trail":
+		name := physical("name")
+		arn := m.arn("cloudtrail", "trail/"+name)
+		set("arn", arn)
+		set("homeRegion", m.Region)
 		return arn, outs, nil
 	case "aws:iam/rolePolicyAttachment:RolePolicyAttachment":
 		return r.Str("role") + "-" + hashHex(8, r.Str("policyArn")), outs, nil
@@ -316,6 +333,14 @@ func (m *Mocks) answer(r *Resource) (string, resource.PropertyMap, error) {
 		return id, outs, nil
 	}
 	return hashHex(12, r.URN), outs, nil
+}
+
+// iamPath is an IAM role's or policy's path ("/" when unset), as its ARN carries it.
+func iamPath(r *Resource) string {
+	if p := r.Str("path"); p != "" {
+		return p
+	}
+	return "/"
 }
 
 // awsxVpc stands in for the remote awsx:ec2:Vpc component, whose children never reach the mock. It

@@ -50,6 +50,9 @@ type Resource struct {
 	// PropertyDependencies are, per input, the URNs whose outputs that input was computed from: a
 	// listener's certificateArn that depends on a certificate validation waits for it.
 	PropertyDependencies map[string][]string
+	// Provider is the URN of the explicit provider the resource was registered with ("" for the
+	// default provider of its package).
+	Provider string
 	// Options the engine would honour.
 	Protect             bool
 	RetainOnDelete      bool
@@ -90,6 +93,7 @@ type Mocks struct {
 	zones  []string
 	// diagnostics are what the program logged (see Diagnostics).
 	diagnostics []Diagnostic
+	oidc        []string
 }
 
 // subnet is one subnet a mocked awsx VPC holds.
@@ -126,6 +130,9 @@ type Options struct {
 	Images map[string][]string
 	// HostedZones are the account's public Route 53 hosted zones, by name; lookups of any other fail.
 	HostedZones []string
+	// OIDCProviders are the hosts of the account's IAM OIDC providers (token.actions.githubusercontent.com);
+	// lookups of any other fail. Each lists the audience sts.amazonaws.com.
+	OIDCProviders []string
 }
 
 // Run runs fn under the mock engine with the given config and returns the recording, including what the
@@ -142,6 +149,7 @@ func Run(opts Options, fn pulumi.RunFunc) (*Mocks, error) {
 	m.addingAZs = opts.AddingAZs
 	m.images = opts.Images
 	m.zones = opts.HostedZones
+	m.oidc = opts.OIDCProviders
 	withConfig := func(info *pulumi.RunInfo) {
 		info.Config = opts.Config
 		info.ConfigSecretKeys = opts.SecretKeys
@@ -188,6 +196,7 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 				r.ReplacementTrigger = *v
 			}
 		}
+		r.Provider = providerURN(rpc.GetProvider())
 	}
 	if rpc := args.ReadRPC; rpc != nil {
 		r.Parent = rpc.GetParent()
@@ -207,6 +216,14 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	m.resources = append(m.resources, r)
 	m.mu.Unlock()
 	return id, outs, nil
+}
+
+// providerURN is the URN part of a provider reference ("<urn>::<id>"); "" for the default provider.
+func providerURN(ref string) string {
+	if i := strings.LastIndex(ref, "::"); i > 0 {
+		return ref[:i]
+	}
+	return ""
 }
 
 // urn builds the URN the engine would give: the parent's qualified type, "$", the child's type.
@@ -320,6 +337,17 @@ func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 			"id": resource.NewProperty(Account), "accountId": resource.NewProperty(Account),
 			"arn":    resource.NewProperty(awsfacts.IAMARN(m.Region, Account, "user/mock")),
 			"userId": resource.NewProperty("AIDAMOCK"),
+		}, nil
+	case "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider":
+		host := strings.TrimPrefix(args.Args["url"].StringValue(), "https://")
+		if !args.Args["url"].IsString() || !slices.Contains(m.oidc, host) {
+			return nil, fmt.Errorf("finding IAM OIDC Provider: no OpenID Connect provider found for %q", args.Args["url"].StringValue())
+		}
+		arn := awsfacts.IAMARN(m.Region, Account, "oidc-provider/"+host)
+		return resource.PropertyMap{
+			"id": resource.NewProperty(arn), "arn": resource.NewProperty(arn), "url": resource.NewProperty(host),
+			"clientIdLists":   resource.NewProperty([]resource.PropertyValue{resource.NewProperty("sts.amazonaws.com")}),
+			"thumbprintLists": resource.NewProperty([]resource.PropertyValue{}),
 		}, nil
 	case "aws:index/getPartition:getPartition":
 		return resource.PropertyMap{

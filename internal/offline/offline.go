@@ -1,5 +1,5 @@
 // Package offline plans a stack without AWS, credentials or the Pulumi CLI: it reads the stack's config
-// files, runs stack.Deploy under the mock engine and renders what the program registered, as a tree for
+// files, runs the project's program (stack.Deploy, or account.Deploy for bootstrap/) under the mock engine and renders what the program registered, as a tree for
 // people or as JSON shaped like `pulumi preview --json` for tools.
 package offline
 
@@ -16,6 +16,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/football/football-infra/bootstrap/account"
 	"github.com/football/football-infra/internal/insight"
 	"github.com/football/football-infra/internal/mock"
 	"github.com/football/football-infra/internal/stackfile"
@@ -25,8 +26,9 @@ import (
 // Result is the plan of one stack.
 type Result struct {
 	Stack *stackfile.Stack
-	// Config is the stack's configuration as the program read it (stack.Load): defaults applied, checked.
-	Config    *stack.Config
+	// Facts are what the reports need of the configuration the program read (its Load: defaults applied,
+	// checked).
+	Facts     insight.Facts
 	Region    string
 	Resources []*mock.Resource
 	// Outputs are the stack outputs; secret ones hold "[secret]".
@@ -53,14 +55,21 @@ func Plan(dir, name string) (*Result, error) {
 // PlanStack plans an already loaded stack as a first deployment. The configuration is read once, by the
 // program's own Load; the plan then stands in for AWS with what that configuration names: every release it
 // names is taken as pushed to its repository, and its hosted zone as existing (an offline plan cannot see
-// ECR or Route 53).
+// ECR or Route 53). A bootstrap stack (bootstrap/Pulumi.yaml) runs the bootstrap's program, which finds
+// GitHub's OIDC provider when it looks it up (nor can an offline plan see IAM).
 func PlanStack(st *stackfile.Stack) (*Result, error) {
+	if st.Project == account.Project {
+		return planBootstrap(st)
+	}
 	return planAfter(st, nil)
 }
 
 // PlanEdit plans edited as a change of base, as if base were deployed: the replacement guard compares
 // edited's stateful settings with base's, and refuses (ErrConfig) what `pulumi up` would refuse.
 func PlanEdit(base, edited *stackfile.Stack) (*Result, error) {
+	if base.Project == account.Project {
+		return planBootstrap(edited)
+	}
 	var previous map[string]any
 	_, err := mock.Run(mock.Options{Project: base.Project, Stack: base.Name, Config: base.Config, SecretKeys: base.SecretKeys},
 		func(ctx *pulumi.Context) error {
@@ -94,9 +103,26 @@ func planAfter(st *stackfile.Stack, previous map[string]any) (*Result, error) {
 	if cfg.Domain.Enabled() {
 		opts.HostedZones = []string{cfg.Domain.Zone}
 	}
+	facts := insight.Facts{Stack: cfg.Stack, Profile: cfg.Environment, Region: cfg.Region, AllowHTTPOnly: cfg.API.AllowHTTPOnly}
+	return run(st, opts, facts, func(ctx *pulumi.Context) (pulumi.Map, error) { return stack.DeployConfig(ctx, cfg) })
+}
+
+// planBootstrap plans a stack of the bootstrap program. It has no environment profile: its reports hold
+// the account-wide controls.
+func planBootstrap(st *stackfile.Stack) (*Result, error) {
+	opts := mock.Options{Project: st.Project, Stack: st.Name, Config: st.Config, SecretKeys: st.SecretKeys,
+		OIDCProviders: []string{account.OIDCHost}}
+	region := st.Config["aws:region"]
+	return run(st, opts, insight.Facts{Stack: st.Name, Region: region}, func(ctx *pulumi.Context) (pulumi.Map, error) {
+		return account.Deploy(ctx, st.Keys())
+	})
+}
+
+// run runs deploy under the mock engine and collects what it registered and exported.
+func run(st *stackfile.Stack, opts mock.Options, facts insight.Facts, deploy func(*pulumi.Context) (pulumi.Map, error)) (*Result, error) {
 	outputs := map[string]any{}
 	m, err := mock.Run(opts, func(ctx *pulumi.Context) error {
-		outs, err := stack.DeployConfig(ctx, cfg)
+		outs, err := deploy(ctx)
 		if err != nil {
 			return err
 		}
@@ -116,7 +142,7 @@ func planAfter(st *stackfile.Stack, previous map[string]any) (*Result, error) {
 		return nil, configError(st, err)
 	}
 	return &Result{
-		Stack: st, Config: cfg, Region: cfg.Region, Resources: ordered(m.All()), Outputs: outputs,
+		Stack: st, Facts: facts, Region: m.Region, Resources: ordered(m.All()), Outputs: outputs,
 		StackURN:    fmt.Sprintf("urn:pulumi:%s::%s::pulumi:pulumi:Stack::%s-%s", st.Name, st.Project, st.Project, st.Name),
 		Diagnostics: m.Diagnostics(),
 	}, nil
@@ -140,10 +166,7 @@ func configError(st *stackfile.Stack, err error) error {
 // Insight is the plan as the reports read it (internal/insight), with the facts they need from the typed
 // configuration.
 func (r *Result) Insight() *insight.Plan {
-	return insight.PlanOf(insight.Facts{
-		Stack: r.Config.Stack, Profile: r.Config.Environment, Region: r.Config.Region,
-		AllowHTTPOnly: r.Config.API.AllowHTTPOnly,
-	}, r.Resources)
+	return insight.PlanOf(r.Facts, r.Resources)
 }
 
 // ordered sorts resources the way a deployment could create them: parents and dependencies first, ties
