@@ -179,7 +179,7 @@ func guardReplacements(ctx *pulumi.Context, c *Config) (pulumi.StringMap, error)
 	}
 	warnings, refused := checkReplacements(c, prev, cur)
 	if len(refused) > 0 {
-		return nil, &ConfigError{errors.Join(refused...)}
+		return nil, &ConfigError{Err: errors.Join(refused...)}
 	}
 	for _, w := range warnings {
 		// A failed warning only loses a log line; the preview still shows the replacement.

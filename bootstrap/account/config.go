@@ -276,7 +276,7 @@ func Load(ctx *pulumi.Context, keys []string) (*Config, error) {
 	}
 	errs = append(errs, strictconfig.UnknownKeys(Project, keys, known)...)
 	if ctx.Project() != Project {
-		errs = append(errs, fmt.Errorf("Pulumi.yaml: project %q is not allowed; the bootstrap program's project is %s", ctx.Project(), Project))
+		errs = append(errs, fmt.Errorf("project %q (Pulumi.yaml) is not allowed; the bootstrap program's project is %s", ctx.Project(), Project))
 	}
 	c.Region, _ = ctx.GetConfig("aws:region")
 	if !regionName.MatchString(c.Region) {

@@ -26,6 +26,9 @@ import (
 // Result is the plan of one stack.
 type Result struct {
 	Stack *stackfile.Stack
+	// Config is the main program's configuration as it read it (stack.Load: defaults applied, checked); nil
+	// for a bootstrap stack.
+	Config *stack.Config
 	// Facts are what the reports need of the configuration the program read (its Load: defaults applied,
 	// checked).
 	Facts     insight.Facts
@@ -104,7 +107,12 @@ func planAfter(st *stackfile.Stack, previous map[string]any) (*Result, error) {
 		opts.HostedZones = []string{cfg.Domain.Zone}
 	}
 	facts := insight.Facts{Stack: cfg.Stack, Profile: cfg.Environment, Region: cfg.Region, AllowHTTPOnly: cfg.API.AllowHTTPOnly}
-	return run(st, opts, facts, func(ctx *pulumi.Context) (pulumi.Map, error) { return stack.DeployConfig(ctx, cfg) })
+	res, err := run(st, opts, facts, func(ctx *pulumi.Context) (pulumi.Map, error) { return stack.DeployConfig(ctx, cfg) })
+	if err != nil {
+		return nil, err
+	}
+	res.Config = cfg
+	return res, nil
 }
 
 // planBootstrap plans a stack of the bootstrap program. It has no environment profile: its reports hold

@@ -29,7 +29,7 @@ func TestDecodeSection(t *testing.T) {
 	}
 	cases := map[string]string{
 		`{"name":"x","inner":{"n":1},"map":{"k":{"n":2}}}`: "",
-		`{"nmae":"x"}`:          "p:s.nmae: unknown key; allowed inner, map, name",
+		`{"nam":"x"}`:           "p:s.nam: unknown key; allowed inner, map, name",
 		`{"map":{"k":{"m":1}}}`: "p:s.map.k.m: unknown key; allowed n",
 		`{"inner":{"n":"one"}}`: "p:s.inner.n: a string is not allowed; must be a number",
 		`["not","an","object"]`: `p:s: "[\"not\",\"an\",\"object\"]" is not allowed; must be an object of settings`,
