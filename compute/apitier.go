@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/autoscaling"
@@ -396,7 +395,6 @@ func NewApiTier(ctx *pulumi.Context, name string, args *ApiTierArgs, opts ...pul
 	if err := ctx.RegisterComponentResource(apiTierType, name, t, opts...); err != nil {
 		return nil, err
 	}
-	child := pulumi.Parent(t)
 	https := a.CertificateARN != "" || a.ManagedCertificate
 	for _, w := range a.APISettings.warnings() {
 		if err := ctx.Log.Warn(w, &pulumi.LogArgs{Resource: t}); err != nil {
@@ -417,11 +415,6 @@ func NewApiTier(ctx *pulumi.Context, name string, args *ApiTierArgs, opts ...pul
 			return nil, err
 		}
 	}
-	group, err := t.servers(ctx, name, a, appSG, tg)
-	if err != nil {
-		return nil, err
-	}
-
 	policy := &autoscaling.PolicyTargetTrackingConfigurationArgs{
 		TargetValue: pulumi.Float64(a.Scaling.Target),
 		PredefinedMetricSpecification: &autoscaling.PolicyTargetTrackingConfigurationPredefinedMetricSpecificationArgs{
@@ -435,11 +428,8 @@ func NewApiTier(ctx *pulumi.Context, name string, args *ApiTierArgs, opts ...pul
 			ResourceLabel: pulumi.Sprintf("%s/%s", alb.ArnSuffix, tg.ArnSuffix),
 		}
 	}
-	if _, err := autoscaling.NewPolicy(ctx, name+"-scaling", &autoscaling.PolicyArgs{
-		AutoscalingGroupName:        group.Name,
-		PolicyType:                  pulumi.String("TargetTrackingScaling"),
-		TargetTrackingConfiguration: policy,
-	}, child); err != nil {
+	group, err := t.servers(ctx, name, a, appSG, tg, policy)
+	if err != nil {
 		return nil, err
 	}
 
@@ -597,25 +587,10 @@ func (t *ApiTier) loadBalancer(ctx *pulumi.Context, name string, a ApiTierArgs, 
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	tg, err := lb.NewTargetGroup(ctx, name+"-tg", &lb.TargetGroupArgs{
-		VpcId:      a.VPCID,
-		TargetType: pulumi.String("instance"),
-		Protocol:   pulumi.String("HTTP"),
-		Port:       pulumi.Int(a.AppPort),
+	tg, err := newFleetTargetGroup(ctx, name, targetGroupSpec{
+		vpcID: a.VPCID, port: a.AppPort, healthCheckPath: a.HealthCheckPath,
 		// A scale-in or instance refresh waits this long for requests in flight; the default is 300 s.
-		DeregistrationDelay: pulumi.Int(deregistrationDelay),
-		HealthCheck: &lb.TargetGroupHealthCheckArgs{
-			Enabled:            pulumi.Bool(true),
-			Protocol:           pulumi.String("HTTP"),
-			Port:               pulumi.String("traffic-port"),
-			Path:               pulumi.String(a.HealthCheckPath),
-			Matcher:            pulumi.String("200"),
-			Interval:           pulumi.Int(15),
-			Timeout:            pulumi.Int(5),
-			HealthyThreshold:   pulumi.Int(2),
-			UnhealthyThreshold: pulumi.Int(3),
-		},
-		Tags: pulumi.StringMap{"Name": pulumi.String(name + "-tg")},
+		deregistrationDelay: deregistrationDelay,
 	}, child)
 	if err != nil {
 		return nil, nil, nil, err
@@ -809,8 +784,9 @@ func (t *ApiTier) accessLogBucket(ctx *pulumi.Context, name string, a ApiTierArg
 	return bucket, policy, nil
 }
 
-// servers registers the API servers' role, launch template and Auto Scaling group.
-func (t *ApiTier) servers(ctx *pulumi.Context, name string, a ApiTierArgs, sg *ec2.SecurityGroup, tg *lb.TargetGroup) (*autoscaling.Group, error) {
+// servers registers the API servers' role and their fleet: launch template, Auto Scaling group and scaling policy.
+func (t *ApiTier) servers(ctx *pulumi.Context, name string, a ApiTierArgs, sg *ec2.SecurityGroup, tg *lb.TargetGroup,
+	scaling *autoscaling.PolicyTargetTrackingConfigurationArgs) (*autoscaling.Group, error) {
 	child := pulumi.Parent(t)
 	role, profile, err := newInstanceRole(ctx, name, "football API servers: Session Manager, the database and Redis AUTH secrets", a.Region, child)
 	if err != nil {
@@ -855,69 +831,29 @@ func (t *ApiTier) servers(ctx *pulumi.Context, name string, a ApiTierArgs, sg *e
 		return encodeUserData(ud), err
 	}).(pulumi.StringOutput)
 
-	lt, err := newServerTemplate(ctx, name+"-lt", serverSpec{
-		image:           a.ImageID,
-		instanceType:    a.InstanceType,
-		keyName:         a.KeyName,
-		rootVolumeGiB:   a.RootVolumeGiB,
-		instanceProfile: profile.Arn,
-		userData:        userData,
-		securityGroupID: sg.ID(),
-		nameTag:         name,
-		tags:            a.Tags,
+	return newFleet(ctx, name, fleetSpec{
+		server: serverSpec{
+			image:           a.ImageID,
+			instanceType:    a.InstanceType,
+			keyName:         a.KeyName,
+			rootVolumeGiB:   a.RootVolumeGiB,
+			instanceProfile: profile.Arn,
+			userData:        userData,
+			securityGroupID: sg.ID(),
+			nameTag:         name,
+			tags:            a.Tags,
+		},
+		subnetIDs:         a.PrivateSubnetIDs,
+		targetGroup:       tg,
+		min:               a.Min,
+		max:               a.Max,
+		desired:           a.Desired,
+		maxHealthyPercent: 200,
+		warmup:            instanceWarmup,
+		rollbackAlarms:    a.RollbackAlarms,
+		tags:              a.Tags,
+		scaling:           scaling,
 	}, child)
-	if err != nil {
-		return nil, err
-	}
-	return autoscaling.NewGroup(ctx, name+"-asg", &autoscaling.GroupArgs{
-		VpcZoneIdentifiers: a.PrivateSubnetIDs,
-		MinSize:            pulumi.Int(a.Min),
-		MaxSize:            pulumi.Int(a.Max),
-		DesiredCapacity:    pulumi.Int(a.Desired),
-		// The template's version number, not "$Latest": a new version is then a change to the group,
-		// which starts the instance refresh below and rolls every server onto it.
-		LaunchTemplate: &autoscaling.GroupLaunchTemplateArgs{
-			Id:      lt.ID(),
-			Version: lt.LatestVersion.ApplyT(func(v int) string { return fmt.Sprint(v) }).(pulumi.StringOutput),
-		},
-		TargetGroupArns:        pulumi.StringArray{tg.Arn},
-		HealthCheckType:        pulumi.String("ELB"), // FSBP AutoScaling.1
-		HealthCheckGracePeriod: pulumi.Int(300),
-		// A new template version (a release, a new image, new settings) rolls every server: new ones are
-		// launched before old ones go (100% of the desired size stays healthy, up to 200% run), each must
-		// pass the load balancer's health check and warm up, servers already on the new version are
-		// skipped, and a refresh that fails rolls the group back to the previous version. Automatic
-		// rollback needs the template's image to be an AMI ID, not a resolve:ssm: parameter.
-		InstanceRefresh: &autoscaling.GroupInstanceRefreshArgs{
-			Strategy: pulumi.String("Rolling"),
-			Preferences: &autoscaling.GroupInstanceRefreshPreferencesArgs{
-				MinHealthyPercentage:      pulumi.Int(100),
-				MaxHealthyPercentage:      pulumi.Int(200),
-				AutoRollback:              pulumi.Bool(true),
-				SkipMatching:              pulumi.Bool(true),
-				InstanceWarmup:            pulumi.String(fmt.Sprint(instanceWarmup)),
-				ScaleInProtectedInstances: pulumi.String("Ignore"),
-				StandbyInstances:          pulumi.String("Ignore"),
-				AlarmSpecification:        rollbackAlarms(a.RollbackAlarms),
-			},
-		},
-		// The group's size metrics (free, every minute) for the dashboard and the in-service alarm.
-		EnabledMetrics: pulumi.ToStringArray(groupMetrics),
-		// The provider's default tags do not apply to Auto Scaling groups; the group itself gets the
-		// stack's tags here (instances get theirs from the launch template, so no propagation).
-		Tags: groupTags(a.Tags),
-	}, child, pulumi.IgnoreChanges([]string{"desiredCapacity"})) // the scaling policy owns it after creation
-}
-
-// groupMetrics are the Auto Scaling group metrics the group publishes.
-var groupMetrics = []string{"GroupDesiredCapacity", "GroupInServiceInstances", "GroupMinSize", "GroupMaxSize", "GroupTotalInstances"}
-
-// rollbackAlarms is the instance refresh's alarm specification, or nil when no alarm is watched.
-func rollbackAlarms(names []string) autoscaling.GroupInstanceRefreshPreferencesAlarmSpecificationPtrInput {
-	if len(names) == 0 {
-		return nil
-	}
-	return &autoscaling.GroupInstanceRefreshPreferencesAlarmSpecificationArgs{Alarms: pulumi.ToStringArray(names)}
 }
 
 // deregistrationDelay (seconds) is how long the load balancer lets requests in flight finish on a server
@@ -927,17 +863,3 @@ const deregistrationDelay = 30
 // instanceWarmup is how long (seconds) a new API server counts as warming up once it is healthy: its
 // metrics stay out of the scaling policy and a refresh waits this long before the next step.
 const instanceWarmup = 60
-
-// groupTags renders tags for an Auto Scaling group, sorted so the plan is stable.
-func groupTags(tags map[string]string) autoscaling.GroupTagArray {
-	keys := make([]string, 0, len(tags))
-	for k := range tags {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var out autoscaling.GroupTagArray
-	for _, k := range keys {
-		out = append(out, &autoscaling.GroupTagArgs{Key: pulumi.String(k), Value: pulumi.String(tags[k]), PropagateAtLaunch: pulumi.Bool(false)})
-	}
-	return out
-}
