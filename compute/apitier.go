@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"regexp"
 	"slices"
 	"strings"
@@ -268,7 +269,8 @@ type ApiTierArgs struct {
 	// ImageID is the Ubuntu 24.04 AMI for InstanceType's architecture. Required. A new image is a new launch
 	// template version, which the group rolls out by instance refresh.
 	ImageID pulumi.StringInput
-	// BastionSecurityGroupID is the only source of SSH (22) to the API servers. Required.
+	// BastionSecurityGroupID is the only source of SSH (22) to the API servers: the chat server's group (mode
+	// single) or the jump host's. Optional: nil admits no SSH at all (Session Manager only).
 	BastionSecurityGroupID pulumi.StringInput
 	// DBHost, DBPort and DBName locate the database; DBSecretARN is the Secrets Manager secret holding
 	// its credentials, the only secret the servers may read. Required.
@@ -312,7 +314,6 @@ func (a ApiTierArgs) validate() error {
 	p.required(
 		wired{"VPCID", a.VPCID != nil}, wired{"PublicSubnetIDs", a.PublicSubnetIDs != nil},
 		wired{"PrivateSubnetIDs", a.PrivateSubnetIDs != nil}, wired{"ImageID", a.ImageID != nil},
-		wired{"BastionSecurityGroupID", a.BastionSecurityGroupID != nil},
 		wired{"DBHost", a.DBHost != nil}, wired{"DBPort", a.DBPort != nil}, wired{"DBName", a.DBName != nil},
 		wired{"DBSecretARN", a.DBSecretARN != nil}, wired{"RedisHost", a.RedisHost != nil}, wired{"RedisPort", a.RedisPort != nil},
 	)
@@ -327,27 +328,57 @@ func (a ApiTierArgs) validate() error {
 		wiring("Certificate is used only with ManagedCertificate")
 	}
 	if c := a.Chat; c != nil {
-		if a.CertificateARN == "" && !a.ManagedCertificate {
-			wiring("Chat needs the HTTPS listener, so a certificate")
+		https := a.CertificateARN != "" || a.ManagedCertificate
+		switch {
+		case (c.InstanceID == nil) == (c.TargetGroupARN == nil):
+			wiring("Chat needs exactly one of InstanceID (a single server) and TargetGroupARN (a fleet)")
+		case c.Host != "" && !https:
+			wiring("Chat with a Host needs the HTTPS listener, so a certificate")
+		case c.Host == "" && c.InstanceID != nil:
+			wiring("Chat without a Host (a listener on the chat port) is for a fleet: TargetGroupARN")
+		case c.Host == "" && len(c.Cidrs) == 0:
+			wiring("Chat without a Host needs Cidrs: who may reach the chat port")
 		}
-		if c.Host == "" || c.InstanceID == nil || c.SecurityGroupID == nil || c.Port < 1 || c.Port > 65535 || c.HealthCheckPath == "" {
-			wiring("Chat needs Host, InstanceID, Port (1..65535), HealthCheckPath and SecurityGroupID")
+		if c.SecurityGroupID == nil || c.Port < 1 || c.Port > 65535 || (c.InstanceID != nil && c.HealthCheckPath == "") {
+			wiring("Chat needs Port (1..65535), SecurityGroupID and, for a single server, HealthCheckPath")
+		}
+		if c.Host == "" {
+			switch {
+			case c.Port == 80 || c.Port == 443 || c.Port == 22:
+				p.errs = append(p.errs, fmt.Errorf("%s.chatPort: %d is not allowed; the load balancer listens on 80 and 443 for the API and 22 is SSH; "+
+					"the chat's listener needs a port of its own, such as 8443", chatSection, c.Port))
+			case c.Port == a.AppPort:
+				p.errs = append(p.errs, fmt.Errorf("%s.chatPort: %d is not allowed; it is %s.appPort too, and the shared load balancer's chat listener "+
+					"and the API's targets would share one port number: pick another, such as 8443", chatSection, c.Port, apiSection))
+			}
+			for _, cidr := range c.Cidrs {
+				if _, _, err := net.ParseCIDR(cidr); err != nil {
+					wiring(fmt.Sprintf("Chat.Cidrs: %q is not a CIDR block", cidr))
+				}
+			}
 		}
 	}
 	return errors.Join(a.APISettings.Validate(), p.err())
 }
 
-// ChatRoute is the chat server as a target of the load balancer: a host rule on the HTTPS listener sends
-// wss://<Host>/ to it, so users reach the chat over TLS and the chat port faces only the load balancer.
+// ChatRoute is the chat behind the load balancer. With Host, a rule on the HTTPS listener sends
+// wss://<Host>/ to it (a single server or a fleet); without Host, a listener of its own on the chat port
+// (HTTPS with the API's certificate, else HTTP) forwards to the fleet, and only Cidrs may reach that port.
+// Either way the chat port on the servers faces only the load balancer.
 type ChatRoute struct {
-	// Host is the chat's DNS name.
+	// Host is the chat's DNS name; "" for a listener on Port.
 	Host string
-	// InstanceID is the chat server; Port its chat port; HealthCheckPath answers 200 when it serves.
+	// InstanceID is a single chat server, which the tier puts in a target group of its own; HealthCheckPath
+	// answers 200 while it serves. TargetGroupARN is a fleet's target group instead (its owner keeps it).
 	InstanceID      pulumi.StringInput
-	Port            int
 	HealthCheckPath string
-	// SecurityGroupID is the chat server's group: the load balancer may reach its chat port.
+	TargetGroupARN  pulumi.StringInput
+	// Port is the chat port: the servers' port and, without Host, the listener's.
+	Port int
+	// SecurityGroupID is the chat servers' group: the load balancer may reach its chat port.
 	SecurityGroupID pulumi.StringInput
+	// Cidrs may reach the chat listener (without Host only): football:chat.chatCidrs.
+	Cidrs []string
 }
 
 // ApiTier is the API of one stack: a load balancer and the Auto Scaling group behind it.
@@ -411,7 +442,7 @@ func NewApiTier(ctx *pulumi.Context, name string, args *ApiTierArgs, opts ...pul
 		return nil, err
 	}
 	if a.Chat != nil {
-		if err := t.chatRoute(ctx, name, a, albSG, listener); err != nil {
+		if err := t.chatRoute(ctx, name, a, albSG, alb, listener, https); err != nil {
 			return nil, err
 		}
 	}
@@ -530,15 +561,17 @@ func (t *ApiTier) securityGroups(ctx *pulumi.Context, name string, a ApiTierArgs
 	}, child); err != nil {
 		return nil, nil, err
 	}
-	if _, err := vpc.NewSecurityGroupIngressRule(ctx, name+"-ssh-from-bastion", &vpc.SecurityGroupIngressRuleArgs{
-		SecurityGroupId:           app.ID(),
-		IpProtocol:                pulumi.String("tcp"),
-		FromPort:                  pulumi.Int(22),
-		ToPort:                    pulumi.Int(22),
-		ReferencedSecurityGroupId: a.BastionSecurityGroupID,
-		Description:               pulumi.String("SSH from the bastion"),
-	}, child); err != nil {
-		return nil, nil, err
+	if a.BastionSecurityGroupID != nil {
+		if _, err := vpc.NewSecurityGroupIngressRule(ctx, name+"-ssh-from-bastion", &vpc.SecurityGroupIngressRuleArgs{
+			SecurityGroupId:           app.ID(),
+			IpProtocol:                pulumi.String("tcp"),
+			FromPort:                  pulumi.Int(22),
+			ToPort:                    pulumi.Int(22),
+			ReferencedSecurityGroupId: a.BastionSecurityGroupID,
+			Description:               pulumi.String("SSH from the bastion"),
+		}, child); err != nil {
+			return nil, nil, err
+		}
 	}
 	// Egress stays open: apt, Session Manager, Secrets Manager, the database and Redis.
 	if _, err := vpc.NewSecurityGroupEgressRule(ctx, name+"-egress", &vpc.SecurityGroupEgressRuleArgs{
@@ -636,46 +669,90 @@ func (t *ApiTier) loadBalancer(ctx *pulumi.Context, name string, a ApiTierArgs, 
 	return alb, tg, listener, nil
 }
 
-// chatRoute sends wss://<chat host>/ to the chat server: a target group of that one instance on its chat
-// port (health-checked on its health path), a host rule on the HTTPS listener, and the load balancer's
-// way out to the chat port. The listener's idle timeout (api.idleTimeout) must stay above the chat app's
+// chatRoute sends the chat to its servers. A single server (with a domain) gets a target group of that
+// one instance on its chat port (health-checked on its health path) and a host rule on the HTTPS listener;
+// a fleet brings its own target group, reached by the same host rule with a domain, or else by a listener
+// of its own on the chat port, which only Cidrs may reach. Either way the load balancer gets its way out
+// to the chat port. The load balancer's idle timeout (api.idleTimeout) must stay above the chat app's
 // WebSocket ping interval, or quiet connections are cut.
-func (t *ApiTier) chatRoute(ctx *pulumi.Context, name string, a ApiTierArgs, albSG *ec2.SecurityGroup, listener *lb.Listener) error {
+func (t *ApiTier) chatRoute(ctx *pulumi.Context, name string, a ApiTierArgs, albSG *ec2.SecurityGroup, alb *lb.LoadBalancer, listener *lb.Listener, https bool) error {
 	child := pulumi.Parent(t)
 	c := a.Chat
-	tg, err := lb.NewTargetGroup(ctx, name+"-chat-tg", &lb.TargetGroupArgs{
-		Port:       pulumi.Int(c.Port),
-		Protocol:   pulumi.String("HTTP"),
-		TargetType: pulumi.String("instance"),
-		VpcId:      a.VPCID,
-		// A WebSocket lives as long as the connection; on deregistration (a replaced chat server) clients
-		// get this long to finish before the load balancer closes them, then reconnect.
-		DeregistrationDelay: pulumi.Int(deregistrationDelay),
-		HealthCheck: &lb.TargetGroupHealthCheckArgs{
-			Enabled: pulumi.Bool(true), Path: pulumi.String(c.HealthCheckPath), Matcher: pulumi.String("200"),
-			Protocol: pulumi.String("HTTP"), Interval: pulumi.Int(15), HealthyThreshold: pulumi.Int(2), UnhealthyThreshold: pulumi.Int(2),
-		},
-		Tags: pulumi.StringMap{"Name": pulumi.String(name + "-chat-tg")},
-	}, child)
-	if err != nil {
-		return err
+	tgARN := c.TargetGroupARN
+	if c.InstanceID != nil {
+		tg, err := lb.NewTargetGroup(ctx, name+"-chat-tg", &lb.TargetGroupArgs{
+			Port:       pulumi.Int(c.Port),
+			Protocol:   pulumi.String("HTTP"),
+			TargetType: pulumi.String("instance"),
+			VpcId:      a.VPCID,
+			// A WebSocket lives as long as the connection; on deregistration (a replaced chat server) clients
+			// get this long to finish before the load balancer closes them, then reconnect.
+			DeregistrationDelay: pulumi.Int(deregistrationDelay),
+			HealthCheck: &lb.TargetGroupHealthCheckArgs{
+				Enabled: pulumi.Bool(true), Path: pulumi.String(c.HealthCheckPath), Matcher: pulumi.String("200"),
+				Protocol: pulumi.String("HTTP"), Interval: pulumi.Int(15), HealthyThreshold: pulumi.Int(2), UnhealthyThreshold: pulumi.Int(2),
+			},
+			Tags: pulumi.StringMap{"Name": pulumi.String(name + "-chat-tg")},
+		}, child)
+		if err != nil {
+			return err
+		}
+		if _, err := lb.NewTargetGroupAttachment(ctx, name+"-chat-target", &lb.TargetGroupAttachmentArgs{
+			TargetGroupArn: tg.Arn, TargetId: c.InstanceID, Port: pulumi.Int(c.Port),
+		}, child); err != nil {
+			return err
+		}
+		tgARN = tg.Arn
 	}
-	if _, err := lb.NewTargetGroupAttachment(ctx, name+"-chat-target", &lb.TargetGroupAttachmentArgs{
-		TargetGroupArn: tg.Arn, TargetId: c.InstanceID, Port: pulumi.Int(c.Port),
-	}, child); err != nil {
-		return err
+	forward := lb.ListenerDefaultActionArray{&lb.ListenerDefaultActionArgs{Type: pulumi.String("forward"), TargetGroupArn: tgARN}}
+	if c.Host != "" {
+		if _, err := lb.NewListenerRule(ctx, name+"-chat-host", &lb.ListenerRuleArgs{
+			ListenerArn: listener.Arn,
+			Priority:    pulumi.Int(10),
+			Conditions: lb.ListenerRuleConditionArray{&lb.ListenerRuleConditionArgs{
+				HostHeader: &lb.ListenerRuleConditionHostHeaderArgs{Values: pulumi.StringArray{pulumi.String(c.Host)}},
+			}},
+			Actions: lb.ListenerRuleActionArray{&lb.ListenerRuleActionArgs{Type: pulumi.String("forward"), TargetGroupArn: tgARN}},
+		}, child); err != nil {
+			return err
+		}
+	} else {
+		args := &lb.ListenerArgs{
+			LoadBalancerArn: alb.Arn,
+			Port:            pulumi.Int(c.Port),
+			Protocol:        pulumi.String("HTTP"),
+			DefaultActions:  forward,
+		}
+		if https {
+			// The API's certificate and TLS policy: wss://<load balancer>:<chat port>/.
+			args.Protocol, args.SslPolicy = pulumi.String("HTTPS"), pulumi.String(a.SSLPolicy)
+			args.CertificateArn = pulumi.StringInput(pulumi.String(a.CertificateARN))
+			if a.ManagedCertificate {
+				args.CertificateArn = a.Certificate
+			}
+		}
+		if _, err := lb.NewListener(ctx, name+"-chat", args, child); err != nil {
+			return err
+		}
+		for _, cidr := range c.Cidrs {
+			rule := &vpc.SecurityGroupIngressRuleArgs{
+				SecurityGroupId: albSG.ID(),
+				IpProtocol:      pulumi.String("tcp"),
+				FromPort:        pulumi.Int(c.Port),
+				ToPort:          pulumi.Int(c.Port),
+				Description:     pulumi.String(fmt.Sprintf("chat listener %d from %s", c.Port, cidr)),
+			}
+			if isIPv6(cidr) {
+				rule.CidrIpv6 = pulumi.String(cidr)
+			} else {
+				rule.CidrIpv4 = pulumi.String(cidr)
+			}
+			if _, err := vpc.NewSecurityGroupIngressRule(ctx, name+"-alb-chat-"+cidrSlug(cidr), rule, child); err != nil {
+				return err
+			}
+		}
 	}
-	if _, err := lb.NewListenerRule(ctx, name+"-chat-host", &lb.ListenerRuleArgs{
-		ListenerArn: listener.Arn,
-		Priority:    pulumi.Int(10),
-		Conditions: lb.ListenerRuleConditionArray{&lb.ListenerRuleConditionArgs{
-			HostHeader: &lb.ListenerRuleConditionHostHeaderArgs{Values: pulumi.StringArray{pulumi.String(c.Host)}},
-		}},
-		Actions: lb.ListenerRuleActionArray{&lb.ListenerRuleActionArgs{Type: pulumi.String("forward"), TargetGroupArn: tg.Arn}},
-	}, child); err != nil {
-		return err
-	}
-	_, err = vpc.NewSecurityGroupEgressRule(ctx, name+"-alb-to-chat", &vpc.SecurityGroupEgressRuleArgs{
+	_, err := vpc.NewSecurityGroupEgressRule(ctx, name+"-alb-to-chat", &vpc.SecurityGroupEgressRuleArgs{
 		SecurityGroupId:           albSG.ID(),
 		IpProtocol:                pulumi.String("tcp"),
 		FromPort:                  pulumi.Int(c.Port),
@@ -810,7 +887,7 @@ func (t *ApiTier) servers(ctx *pulumi.Context, name string, a ApiTierArgs, sg *e
 		return nil, err
 	}
 
-	repo, err := newRepository(ctx, name, a.ReleaseSettings, a.OwnRepository, a.Profile == profileProd, t)
+	repo, err := newRepository(ctx, name, a.ReleaseSettings, a.OwnRepository, a.Profile == profileProd, t, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -818,7 +895,7 @@ func (t *ApiTier) servers(ctx *pulumi.Context, name string, a ApiTierArgs, sg *e
 	if err := allowPull(ctx, name, role, repo, child); err != nil {
 		return nil, err
 	}
-	if _, err := shipLogs(ctx, name, role, a.Logs, true, child); err != nil {
+	if _, err := shipLogs(ctx, name, role, a.Logs, true, nil, child); err != nil {
 		return nil, err
 	}
 
@@ -852,7 +929,9 @@ func (t *ApiTier) servers(ctx *pulumi.Context, name string, a ApiTierArgs, sg *e
 		warmup:            instanceWarmup,
 		rollbackAlarms:    a.RollbackAlarms,
 		tags:              a.Tags,
-		scaling:           scaling,
+		scaling: func(*autoscaling.Group) *autoscaling.PolicyTargetTrackingConfigurationArgs {
+			return scaling
+		},
 	}, child)
 }
 

@@ -83,8 +83,8 @@ type fleetSpec struct {
 	rollbackAlarms []string
 	// tags go on the group itself (not propagated: the template tags what it launches).
 	tags map[string]string
-	// scaling is the target-tracking policy's configuration.
-	scaling *autoscaling.PolicyTargetTrackingConfigurationArgs
+	// scaling is the target-tracking policy's configuration for the group.
+	scaling func(*autoscaling.Group) *autoscaling.PolicyTargetTrackingConfigurationArgs
 }
 
 // newFleet registers a fleet's launch template (<name>-lt), its Auto Scaling group (<name>-asg) and the
@@ -138,7 +138,7 @@ func newFleet(ctx *pulumi.Context, name string, s fleetSpec, opts ...pulumi.Reso
 	if _, err := autoscaling.NewPolicy(ctx, name+"-scaling", &autoscaling.PolicyArgs{
 		AutoscalingGroupName:        group.Name,
 		PolicyType:                  pulumi.String("TargetTrackingScaling"),
-		TargetTrackingConfiguration: s.scaling,
+		TargetTrackingConfiguration: s.scaling(group),
 	}, opts...); err != nil {
 		return nil, err
 	}

@@ -105,8 +105,10 @@ type repository struct {
 // newRepository registers the service's own repository, or looks an existing one up when the settings
 // name one. An own repository takes immutable tags (FSBP ECR.2), scans on push (ECR.1), is encrypted at rest
 // with ECR's AES-256 keys, and keeps the last ReleasesKept images (ECR.3). Prod's refuses to be deleted
-// while it holds images.
-func newRepository(ctx *pulumi.Context, name string, s ReleaseSettings, defaultName string, prod bool, parent pulumi.Resource) (*repository, error) {
+// while it holds images. aliases name where the repository and its policy were registered before (another
+// component of the same service), so that moving between components keeps them.
+func newRepository(ctx *pulumi.Context, name string, s ReleaseSettings, defaultName string, prod bool, parent pulumi.Resource,
+	aliases []pulumi.Alias) (*repository, error) {
 	if s.Repository != "" {
 		found := ecr.LookupRepositoryOutput(ctx, ecr.LookupRepositoryOutputArgs{Name: pulumi.String(s.Repository)}, pulumi.Parent(parent))
 		return &repository{name: s.Repository, arn: found.Arn(), url: found.RepositoryUrl()}, nil
@@ -119,7 +121,7 @@ func newRepository(ctx *pulumi.Context, name string, s ReleaseSettings, defaultN
 			EncryptionType: pulumi.String("AES256"),
 		}},
 		ForceDelete: pulumi.Bool(!prod),
-	}, pulumi.Parent(parent))
+	}, pulumi.Parent(parent), pulumi.Aliases(aliases))
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +132,7 @@ func newRepository(ctx *pulumi.Context, name string, s ReleaseSettings, defaultN
 	if _, err := ecr.NewLifecyclePolicy(ctx, name+"-repo-lifecycle", &ecr.LifecyclePolicyArgs{
 		Repository: repo.Name,
 		Policy:     pulumi.String(policy),
-	}, pulumi.Parent(parent)); err != nil {
+	}, pulumi.Parent(parent), pulumi.Aliases(aliases)); err != nil {
 		return nil, err
 	}
 	return &repository{name: defaultName, arn: repo.Arn, url: repo.RepositoryUrl}, nil

@@ -45,6 +45,9 @@ type chatEnv struct {
 	Image string
 	// LogGroup is the CloudWatch Logs group the server's agent ships to.
 	LogGroup string
+	// PingSeconds is how often a chat server behind the load balancer pings a quiet WebSocket
+	// (CHAT_PING_SECONDS, half the load balancer's idle timeout); 0 writes no such line (a single server).
+	PingSeconds int
 }
 
 // envVar is one line of an env file. An optional one is written even when empty ("KEY="), so the app
@@ -72,7 +75,7 @@ func (e apiEnv) vars() []envVar {
 }
 
 func (e chatEnv) vars() []envVar {
-	return []envVar{
+	vars := []envVar{
 		{Key: "REDIS_HOST", Value: e.RedisHost}, {Key: "REDIS_PORT", Value: strconv.Itoa(e.RedisPort)},
 		{Key: "REDIS_TLS", Value: strconv.FormatBool(e.RedisTLS)},
 		{Key: "REDIS_AUTH_SECRET_ARN", Value: e.RedisAuthSecretARN, Optional: true},
@@ -80,6 +83,10 @@ func (e chatEnv) vars() []envVar {
 		{Key: "FOOTBALL_IMAGE", Value: e.Image, Optional: true},
 		{Key: "FOOTBALL_LOG_GROUP", Value: e.LogGroup},
 	}
+	if e.PingSeconds > 0 {
+		vars = append(vars, envVar{Key: "CHAT_PING_SECONDS", Value: strconv.Itoa(e.PingSeconds)})
+	}
+	return vars
 }
 
 func checkVars(vars []envVar) error {
@@ -115,7 +122,20 @@ func renderAPIUserData(e apiEnv) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return setupScript(service{Name: "api", Port: "${APP_PORT}", HealthCheckPath: e.HealthCheckPath, Env: env, LogGroup: e.LogGroup})
+	return setupScript(service{Name: "api", Port: "${APP_PORT}", HealthCheckPath: e.HealthCheckPath, Env: env, LogGroup: e.LogGroup, Fleet: true})
+}
+
+// renderChatUserData returns the user data of a chat server of the fleet: the setup script with its settings
+// inside, the CloudWatch agent publishing connections under the group's name, and the drain watcher. A
+// released app gets drainSeconds (the target group's deregistration delay) to close its connections after
+// SIGTERM.
+func renderChatUserData(e chatEnv, drainSeconds int) (string, error) {
+	env, err := envFile(e.vars())
+	if err != nil {
+		return "", err
+	}
+	return setupScript(service{Name: "chat", Port: "${CHAT_PORT}", HealthCheckPath: ChatHealthCheckPath, Env: env, LogGroup: e.LogGroup,
+		Fleet: true, Drain: true, StopSeconds: drainSeconds})
 }
 
 // chatEnvParameter is the chat server's env file, base64-encoded, as the value of the "env" parameter of
@@ -179,6 +199,12 @@ type service struct {
 	Env, EnvBase64 string
 	// LogGroup is the CloudWatch Logs group the agent ships to; AgentConfig is set by setupScript.
 	LogGroup, AgentConfig string
+	// Fleet tells a server of an Auto Scaling group (the API's, the chat fleet's).
+	Fleet bool
+	// Drain installs football-drain.service: when Auto Scaling starts terminating the server (scale-in, an
+	// instance refresh), it stops the service at once, so that the app's graceful stop (SIGTERM: tell
+	// every client to reconnect) runs while the load balancer still drains the server, not after.
+	Drain bool
 }
 
 // StopTimeout is systemd's limit for the whole stop, a little above StopSeconds.
@@ -191,7 +217,7 @@ func setupScript(s service) (string, error) {
 	if s.LogGroup == "" {
 		return "", fmt.Errorf("setup script of %s: no log group", s.Name)
 	}
-	cfg, err := agentConfig(s.Name, s.LogGroup)
+	cfg, err := agentConfig(s.Name, s.LogGroup, s.Fleet)
 	if err != nil {
 		return "", err
 	}
@@ -336,6 +362,43 @@ if [ "$changed" = 1 ]; then
 else
   systemctl start football-{{.Name}}.service
 fi
+{{- if .Drain}}
+cat >"$root/opt/football/.drain.sh.new" <<'FOOTBALL_EOF'
+#!/bin/sh
+# football drain watcher: Auto Scaling sets autoscaling/target-lifecycle-state in the instance metadata to
+# Terminated when it starts taking this server out (scale-in, instance refresh). Stop football-{{.Name}} then:
+# its graceful stop (SIGTERM) tells every client to reconnect, through the load balancer, to the servers
+# that stay, while the load balancer drains this one.
+imds=http://169.254.169.254/latest
+while :; do
+  if token=$(curl -fsS -m 2 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' "$imds/api/token") &&
+    state=$(curl -fsS -m 2 -H "X-aws-ec2-metadata-token: $token" "$imds/meta-data/autoscaling/target-lifecycle-state") &&
+    [ "$state" = Terminated ]; then
+    echo "football: Auto Scaling is terminating this server; stopping football-{{.Name}} so its clients reconnect elsewhere"
+    systemctl stop football-{{.Name}}.service
+    exit 0
+  fi
+  sleep 5
+done
+FOOTBALL_EOF
+put "$root/opt/football/.drain.sh.new" "$root/opt/football/drain.sh" 0755
+cat >"$root/etc/systemd/system/.football-drain.service.new" <<'FOOTBALL_EOF'
+[Unit]
+Description=football: stop football-{{.Name}} gracefully when Auto Scaling starts terminating this server
+After=football-{{.Name}}.service
+
+[Service]
+ExecStart=/bin/sh /opt/football/drain.sh
+Restart=on-failure
+RestartSec=5
+
+[Install]
+WantedBy=multi-user.target
+FOOTBALL_EOF
+put "$root/etc/systemd/system/.football-drain.service.new" "$root/etc/systemd/system/football-drain.service" 0644
+systemctl daemon-reload
+systemctl enable --now football-drain.service
+{{- end}}
 # Logs and metrics, set up after the service so that a failure here never keeps it from serving: its own
 # script, run by a shell of its own (so that its set -e holds), reports and returns.
 cat >"$root/opt/football/.cloudwatch-agent.sh.new" <<'FOOTBALL_EOF'

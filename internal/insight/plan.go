@@ -45,6 +45,7 @@ const (
 	typeLoadBalancer   = "aws:lb/loadBalancer:LoadBalancer"
 	typeListener       = "aws:lb/listener:Listener"
 	typeASG            = "aws:autoscaling/group:Group"
+	typeScalingPolicy  = "aws:autoscaling/policy:Policy"
 	typeInstanceProf   = "aws:iam/instanceProfile:InstanceProfile"
 	typeRoleAttachment = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 	typeRDSInstance    = "aws:rds/instance:Instance"
