@@ -71,6 +71,14 @@ var routine = []day2{
 // planEdited plans a committed stack file with config edits applied.
 func planEdited(t *testing.T, stack string, set map[string]string, opts mock.Options) *mock.Mocks {
 	t.Helper()
+	m, err := runEdited(t, stack, set, opts)
+	require.NoError(t, err)
+	return m
+}
+
+// runEdited is planEdited for configurations that may be refused: it returns the program's error.
+func runEdited(t *testing.T, stack string, set map[string]string, opts mock.Options) (*mock.Mocks, error) {
+	t.Helper()
 	st, err := stackfile.Load("..", stack)
 	require.NoError(t, err)
 	cfg := map[string]string{}
@@ -96,12 +104,10 @@ func planEdited(t *testing.T, stack string, set map[string]string, opts mock.Opt
 		keys = append(keys, k)
 	}
 	opts.Project, opts.Stack, opts.Config, opts.SecretKeys = st.Project, stack, cfg, st.SecretKeys
-	m, err := mock.Run(opts, func(ctx *pulumi.Context) error {
+	return mock.Run(opts, func(ctx *pulumi.Context) error {
 		_, err := Deploy(ctx, keys)
 		return err
 	})
-	require.NoError(t, err)
-	return m
 }
 
 func setPath(t *testing.T, obj map[string]any, path []string, value string) {
