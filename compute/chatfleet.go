@@ -176,7 +176,11 @@ func NewChatFleet(ctx *pulumi.Context, name string, args *ChatFleetArgs, opts ..
 			APIBaseURL: v[2].(string), Region: a.Region, ChatPort: a.ChatPort, Image: a.Image, LogGroup: a.Logs.Group,
 			PingSeconds: pingSeconds(a.IdleTimeout),
 		}, f.DrainSeconds)
-		return encodeUserData(ud), err
+		if err != nil {
+			return "", err
+		}
+		// The relay placeholder takes the script past EC2's 16 KB of user data; gzipped it fits.
+		return encodeGzipUserData(ud)
 	}).(pulumi.StringOutput)
 	group, err := newFleet(ctx, name, fleetSpec{
 		server: serverSpec{

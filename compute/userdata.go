@@ -2,6 +2,8 @@ package compute
 
 import (
 	"bytes"
+	"compress/gzip"
+	_ "embed"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -135,8 +137,38 @@ func renderChatUserData(e chatEnv, drainSeconds int) (string, error) {
 		return "", err
 	}
 	return setupScript(service{Name: "chat", Port: "${CHAT_PORT}", HealthCheckPath: ChatHealthCheckPath, Env: env, LogGroup: e.LogGroup,
-		Fleet: true, Drain: true, StopSeconds: drainSeconds})
+		Fleet: true, Drain: true, StopSeconds: drainSeconds, Relay: relayScript})
 }
+
+// relayScript is the chat fleet's placeholder: the health path, and a WebSocket relay through the cache's
+// pub/sub that shows the application contract across servers (relay.py).
+//
+//go:embed relay.py
+var relayScript string
+
+// encodeGzipUserData gzips user data, then base64-encodes it. EC2 takes at most 16 KB of user data before
+// base64; cloud-init recognises gzip and unpacks it. The gzip header carries no time, so the same script
+// is the same template version.
+func encodeGzipUserData(s string) (string, error) {
+	var b bytes.Buffer
+	w, err := gzip.NewWriterLevel(&b, gzip.BestCompression)
+	if err != nil {
+		return "", err
+	}
+	if _, err := w.Write([]byte(s)); err != nil {
+		return "", err
+	}
+	if err := w.Close(); err != nil {
+		return "", err
+	}
+	if b.Len() > maxUserData {
+		return "", fmt.Errorf("user data: %d bytes gzipped; EC2 allows %d", b.Len(), maxUserData)
+	}
+	return base64.StdEncoding.EncodeToString(b.Bytes()), nil
+}
+
+// maxUserData is EC2's limit on user data, in bytes before base64.
+const maxUserData = 16384
 
 // chatEnvParameter is the chat server's env file, base64-encoded, as the value of the "env" parameter of
 // the chat server's Systems Manager document.
@@ -201,6 +233,8 @@ type service struct {
 	LogGroup, AgentConfig string
 	// Fleet tells a server of an Auto Scaling group (the API's, the chat fleet's).
 	Fleet bool
+	// Relay, when set, is the placeholder the service runs instead of the plain one (the chat fleet's).
+	Relay string
 	// Drain installs football-drain.service: when Auto Scaling starts terminating the server (scale-in, an
 	// instance refresh), it stops the service at once, so that the app's graceful stop (SIGTERM: tell
 	// every client to reconnect) runs while the load balancer still drains the server, not after.
@@ -296,6 +330,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
 http.server.ThreadingHTTPServer(("", args.port), Handler).serve_forever()
 FOOTBALL_EOF
 put "$root/opt/football/.placeholder.py.new" "$root/opt/football/placeholder.py" 0755
+{{- if .Relay}}
+cat >"$root/opt/football/.relay.py.new" <<'FOOTBALL_EOF'
+{{.Relay}}FOOTBALL_EOF
+put "$root/opt/football/.relay.py.new" "$root/opt/football/relay.py" 0755
+{{- end}}
 image=$(sed -n 's/^FOOTBALL_IMAGE=//p' "$root/etc/football/{{.Name}}.env")
 if [ -n "$image" ]; then
   # The release: Docker and ECR's credential helper from Ubuntu's archive (once), which signs in to the
@@ -344,7 +383,7 @@ After=network-online.target
 
 [Service]
 EnvironmentFile=/etc/football/{{.Name}}.env
-ExecStart=/usr/bin/python3 /opt/football/placeholder.py --name {{.Name}} --port {{.Port}} --health {{.HealthCheckPath}}
+ExecStart=/usr/bin/python3 /opt/football/{{if .Relay}}relay.py{{else}}placeholder.py --name {{.Name}}{{end}} --port {{.Port}} --health {{.HealthCheckPath}}
 DynamicUser=yes
 AmbientCapabilities=CAP_NET_BIND_SERVICE
 Restart=always

@@ -1,8 +1,11 @@
 package stack
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/base64"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 
@@ -15,6 +18,20 @@ import (
 
 // fleet is a committed stack with the chat run as a fleet.
 var fleet = map[string]string{"chat.mode": `"fleet"`}
+
+// launchScript is a launch template's user data as cloud-init reads it: base64, then gunzipped if gzip.
+func launchScript(t *testing.T, lt *mock.Resource) string {
+	t.Helper()
+	b, err := base64.StdEncoding.DecodeString(lt.Str("userData"))
+	require.NoError(t, err)
+	if bytes.HasPrefix(b, []byte{0x1f, 0x8b}) {
+		r, err := gzip.NewReader(bytes.NewReader(b))
+		require.NoError(t, err)
+		b, err = io.ReadAll(r)
+		require.NoError(t, err)
+	}
+	return string(b)
+}
 
 // sshRules are every ingress rule of the plan that admits SSH (22), by logical name.
 func sshRules(m *mock.Mocks) map[string]*mock.Resource {
@@ -117,15 +134,14 @@ func TestProdChatFleet(t *testing.T) {
 
 	// The chat servers get the cache's endpoint and the AUTH secret, and learn the ping interval the load
 	// balancer's idle timeout implies.
-	ud, err := base64.StdEncoding.DecodeString(lt.Str("userData"))
-	require.NoError(t, err)
+	ud := launchScript(t, lt)
 	redis := m.One(t, "aws:elasticache/replicationGroup:ReplicationGroup")
 	for _, want := range []string{
 		"REDIS_HOST=" + output(t, redis, "primaryEndpointAddress") + "\n", "REDIS_TLS=true\n",
 		"REDIS_AUTH_SECRET_ARN=arn:aws:secretsmanager:", "CHAT_PORT=8443\n", "CHAT_PING_SECONDS=30\n",
 		"football-drain.service",
 	} {
-		assert.Contains(t, string(ud), want)
+		assert.Contains(t, ud, want)
 	}
 	policy := named(t, m, "aws:iam/rolePolicy:RolePolicy", "chat-redis-secret")
 	assert.Equal(t, named(t, m, "aws:iam/role:Role", "chat-role").ID, policy.Str("role"))
