@@ -148,6 +148,8 @@ def broadcast(payload, opcode=1):
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # RFC 6455: the upgrade answers "HTTP/1.1 101"
+
     def do_GET(self):
         if self.headers.get("Upgrade", "").lower() == "websocket":
             return self.websocket()

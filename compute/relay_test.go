@@ -254,6 +254,7 @@ func dialWS(t *testing.T, port int) *wsClient {
 	resp, err := http.ReadResponse(r, nil)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusSwitchingProtocols, resp.StatusCode)
+	require.Equal(t, "HTTP/1.1", resp.Proto, "RFC 6455 answers an upgrade with HTTP/1.1 101")
 	accept := sha1.Sum([]byte(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")) //nolint:gosec // RFC 6455
 	require.Equal(t, base64.StdEncoding.EncodeToString(accept[:]), resp.Header.Get("Sec-WebSocket-Accept"))
 	return &wsClient{conn: conn, r: r}

@@ -166,7 +166,10 @@ func chatFleetAlarms(w FleetWatch, t Thresholds) []alarm {
 			period: 60, evaluate: 10, datapoints: 10, comparison: above, threshold: 0, missing: missing,
 			description: "The chat fleet has fewer servers in service than it wants for 10 minutes: launches fail " +
 				"(capacity, image, quota) or servers die as fast as they start."},
-		{role: "chat-disk-used", parent: w.Component, essential: true, namespace: awsfacts.AgentNamespace, metric: "disk_used_percent",
+		// Not chat-disk-used: that is the single server's alarm, and a move between the modes creates this one
+		// before it deletes that one. Alarm names are CloudWatch's keys (creating one overwrites an alarm of
+		// the same name), so the delete would take the new alarm with it.
+		{role: "chat-fleet-disk-used", parent: w.Component, essential: true, namespace: awsfacts.AgentNamespace, metric: "disk_used_percent",
 			stat: "Maximum", dimensions: pulumi.StringMap{"AutoScalingGroupName": w.AutoScalingGroup, "path": pulumi.String("/"), "fstype": pulumi.String(RootFSType)},
 			period: 300, evaluate: 1, datapoints: 1, comparison: above, threshold: t.DiskUsedPercent, missing: notBreaching,
 			description: "A chat server's root file system is fuller than the threshold (the CloudWatch agent's disk metric, the most " +

@@ -268,3 +268,44 @@ func TestBadChatFleetConfig(t *testing.T) {
 		})
 	}
 }
+
+// TestChatModesKeepTheServicesResources plans prod with one chat server and with the fleet. A resource
+// that AWS knows by its name (a log group, a repository and its lifecycle policy, an alarm) and that
+// exists in both plans under different URNs would be created by the move before the old one is deleted:
+// the create collides with (or overwrites) the old one, and the delete then takes the name away. Each
+// such resource must alias the other plan's URN, so that the engine moves it instead.
+func TestChatModesKeepTheServicesResources(t *testing.T) {
+	t.Parallel()
+	plans := map[string]*mock.Mocks{
+		"single": planEdited(t, "prod", map[string]string{"chat.mode": `"single"`}, mock.Options{}),
+		"fleet":  planEdited(t, "prod", fleet, mock.Options{}),
+	}
+	// physical is how AWS names a resource, for the types whose name the program sets.
+	physical := func(r *mock.Resource) string {
+		switch r.Type {
+		case "aws:ecr/lifecyclePolicy:LifecyclePolicy":
+			return r.Type + " " + r.Str("repository")
+		case "aws:cloudwatch/logGroup:LogGroup", "aws:ecr/repository:Repository", "aws:cloudwatch/metricAlarm:MetricAlarm":
+			return r.Type + " " + r.Str("name")
+		}
+		return ""
+	}
+	moved := 0
+	for from, to := range map[string]string{"single": "fleet", "fleet": "single"} {
+		byName := map[string]*mock.Resource{}
+		for _, r := range plans[from].All() {
+			if p := physical(r); p != "" {
+				byName[p] = r
+			}
+		}
+		for _, r := range plans[to].All() {
+			old, ok := byName[physical(r)]
+			if physical(r) == "" || !ok || old.URN == r.URN {
+				continue
+			}
+			moved++
+			assert.Contains(t, r.Aliases, old.URN, "%s: %s moves from %s; it must alias %s", to, r.Name, from, old.URN)
+		}
+	}
+	assert.Equal(t, 6, moved, "the chat's repository, its lifecycle policy and its log group, each way")
+}

@@ -200,7 +200,11 @@ func alarmsWatchOwnResources(t *testing.T, m *mock.Mocks, single bool) {
 		var agent struct{ Statement []map[string]any }
 		require.NoError(t, json.Unmarshal([]byte(named(t, m, "aws:iam/rolePolicy:RolePolicy", role+"-cloudwatch-agent").Str("policy")), &agent))
 		allowed := agent.Statement[1]["Condition"].(map[string]any)["StringEquals"].(map[string]any)["cloudwatch:namespace"]
-		assert.Equal(t, allowed, named(t, m, alarmType, role+"-disk-used").Str("namespace"), role)
+		alarm := role + "-disk-used"
+		if role == "chat" && !single {
+			alarm = "chat-fleet-disk-used"
+		}
+		assert.Equal(t, allowed, named(t, m, alarmType, alarm).Str("namespace"), role)
 	}
 }
 

@@ -81,7 +81,7 @@ func TestRunInsightFormats(t *testing.T) {
 	for _, stack := range stacks(t) {
 		for _, f := range []struct{ format, want string }{
 			{"mermaid", "flowchart TB\n"}, {"cost", "Monthly cost estimate: stack " + stack}, {"guardrails", "FSBP guardrails for stack " + stack},
-			{"alarms", "football-" + stack + "-chat-disk-used"},
+			{"alarms", "disk-used"}, // the chat's: chat-disk-used (one server) or chat-fleet-disk-used
 		} {
 			t.Run(stack+"/"+f.format, func(t *testing.T) {
 				t.Parallel()
