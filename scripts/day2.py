@@ -74,6 +74,10 @@ OPERATIONS = [
     ("chat: fleet to single", "dev", [("football:chat", "mode", "single")], {}, CHAT_TO_SINGLE, [("football:chat", "mode", "fleet")]),
     ("chat: single to fleet", "prod", [("football:chat", "mode", "fleet")], {}, CHAT_TO_FLEET, [("football:chat", "mode", "single")]),
     ("chat: fleet to single", "prod", [("football:chat", "mode", "single")], {}, CHAT_TO_SINGLE, [("football:chat", "mode", "fleet")]),
+    ("chat: single to fleet, with a domain", "prod",
+     [("football:chat", "mode", "fleet"), ("football:domain", "zone", "example.com"), ("football:api", "allowHttpOnly", None)], {},
+     "every chat connection closes once and reconnects to the same wss://chat.<zone>/ (the host rule moves to the fleet's target group)",
+     [("football:chat", "mode", "single"), ("football:domain", "zone", "example.com"), ("football:api", "allowHttpOnly", None)]),
     ("chat fleet: SSH jump host on", "dev", [("football:chat", "mode", "fleet"), ("football:chat", "sshCidrs", ["203.0.113.0/24"])], {},
      "none: SSH reaches the private servers through the new host; Session Manager as before", [("football:chat", "mode", "fleet")]),
 ]
