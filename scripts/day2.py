@@ -74,7 +74,7 @@ OPERATIONS = [
     ("chat: fleet to single", "dev", [("football:chat", "mode", "single")], {}, CHAT_TO_SINGLE, [("football:chat", "mode", "fleet")]),
     ("chat: single to fleet", "prod", [("football:chat", "mode", "fleet")], {}, CHAT_TO_FLEET, [("football:chat", "mode", "single")]),
     ("chat: fleet to single", "prod", [("football:chat", "mode", "single")], {}, CHAT_TO_SINGLE, [("football:chat", "mode", "fleet")]),
-    ("chat: single to fleet, with a domain", "prod",
+    ("chat: single to fleet with a domain", "prod",
      [("football:chat", "mode", "fleet"), ("football:domain", "zone", "example.com"), ("football:api", "allowHttpOnly", None)], {},
      "every chat connection closes once and reconnects to the same wss://chat.<zone>/ (the host rule moves to the fleet's target group)",
      [("football:chat", "mode", "single"), ("football:domain", "zone", "example.com"), ("football:api", "allowHttpOnly", None)]),
