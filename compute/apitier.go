@@ -4,9 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/autoscaling"
@@ -272,7 +272,8 @@ type ApiTierArgs struct {
 	// ImageID is the Ubuntu 24.04 AMI for InstanceType's architecture. Required. A new image is a new launch
 	// template version, which the group rolls out by instance refresh.
 	ImageID pulumi.StringInput
-	// BastionSecurityGroupID is the only source of SSH (22) to the API servers. Required.
+	// BastionSecurityGroupID is the only source of SSH (22) to the API servers: the chat server's group (mode
+	// single) or the jump host's. Optional: nil admits no SSH at all (Session Manager only).
 	BastionSecurityGroupID pulumi.StringInput
 	// DBHost, DBPort and DBName locate the database; DBSecretARN is the Secrets Manager secret holding
 	// its credentials, the only secret the servers may read. Required.
@@ -319,7 +320,6 @@ func (a ApiTierArgs) validate() error {
 	p.required(
 		wired{"VPCID", a.VPCID != nil}, wired{"PublicSubnetIDs", a.PublicSubnetIDs != nil},
 		wired{"PrivateSubnetIDs", a.PrivateSubnetIDs != nil}, wired{"ImageID", a.ImageID != nil},
-		wired{"BastionSecurityGroupID", a.BastionSecurityGroupID != nil},
 		wired{"DBHost", a.DBHost != nil}, wired{"DBPort", a.DBPort != nil}, wired{"DBName", a.DBName != nil},
 		wired{"DBSecretARN", a.DBSecretARN != nil}, wired{"RedisHost", a.RedisHost != nil}, wired{"RedisPort", a.RedisPort != nil},
 	)
@@ -334,27 +334,57 @@ func (a ApiTierArgs) validate() error {
 		wiring("Certificate is used only with ManagedCertificate")
 	}
 	if c := a.Chat; c != nil {
-		if a.CertificateARN == "" && !a.ManagedCertificate {
-			wiring("Chat needs the HTTPS listener, so a certificate")
+		https := a.CertificateARN != "" || a.ManagedCertificate
+		switch {
+		case (c.InstanceID == nil) == (c.TargetGroupARN == nil):
+			wiring("Chat needs exactly one of InstanceID (a single server) and TargetGroupARN (a fleet)")
+		case c.Host != "" && !https:
+			wiring("Chat with a Host needs the HTTPS listener, so a certificate")
+		case c.Host == "" && c.InstanceID != nil:
+			wiring("Chat without a Host (a listener on the chat port) is for a fleet: TargetGroupARN")
+		case c.Host == "" && len(c.Cidrs) == 0:
+			wiring("Chat without a Host needs Cidrs: who may reach the chat port")
 		}
-		if c.Host == "" || c.InstanceID == nil || c.SecurityGroupID == nil || c.Port < 1 || c.Port > 65535 || c.HealthCheckPath == "" {
-			wiring("Chat needs Host, InstanceID, Port (1..65535), HealthCheckPath and SecurityGroupID")
+		if c.SecurityGroupID == nil || c.Port < 1 || c.Port > 65535 || (c.InstanceID != nil && c.HealthCheckPath == "") {
+			wiring("Chat needs Port (1..65535), SecurityGroupID and, for a single server, HealthCheckPath")
+		}
+		if c.Host == "" {
+			switch {
+			case c.Port == 80 || c.Port == 443 || c.Port == 22:
+				p.errs = append(p.errs, fmt.Errorf("%s.chatPort: %d is not allowed; the load balancer listens on 80 and 443 for the API and 22 is SSH; "+
+					"the chat's listener needs a port of its own, such as 8443", chatSection, c.Port))
+			case c.Port == a.AppPort:
+				p.errs = append(p.errs, fmt.Errorf("%s.chatPort: %d is not allowed; it is %s.appPort too, and the shared load balancer's chat listener "+
+					"and the API's targets would share one port number: pick another, such as 8443", chatSection, c.Port, apiSection))
+			}
+			for _, cidr := range c.Cidrs {
+				if _, _, err := net.ParseCIDR(cidr); err != nil {
+					wiring(fmt.Sprintf("Chat.Cidrs: %q is not a CIDR block", cidr))
+				}
+			}
 		}
 	}
 	return errors.Join(a.APISettings.Validate(), p.err())
 }
 
-// ChatRoute is the chat server as a target of the load balancer: a host rule on the HTTPS listener sends
-// wss://<Host>/ to it, so users reach the chat over TLS and the chat port faces only the load balancer.
+// ChatRoute is the chat behind the load balancer. With Host, a rule on the HTTPS listener sends
+// wss://<Host>/ to it (a single server or a fleet); without Host, a listener of its own on the chat port
+// (HTTPS with the API's certificate, else HTTP) forwards to the fleet, and only Cidrs may reach that port.
+// Either way the chat port on the servers faces only the load balancer.
 type ChatRoute struct {
-	// Host is the chat's DNS name.
+	// Host is the chat's DNS name; "" for a listener on Port.
 	Host string
-	// InstanceID is the chat server; Port its chat port; HealthCheckPath answers 200 when it serves.
+	// InstanceID is a single chat server, which the tier puts in a target group of its own; HealthCheckPath
+	// answers 200 while it serves. TargetGroupARN is a fleet's target group instead (its owner keeps it).
 	InstanceID      pulumi.StringInput
-	Port            int
 	HealthCheckPath string
-	// SecurityGroupID is the chat server's group: the load balancer may reach its chat port.
+	TargetGroupARN  pulumi.StringInput
+	// Port is the chat port: the servers' port and, without Host, the listener's.
+	Port int
+	// SecurityGroupID is the chat servers' group: the load balancer may reach its chat port.
 	SecurityGroupID pulumi.StringInput
+	// Cidrs may reach the chat listener (without Host only): football:chat.chatCidrs.
+	Cidrs []string
 }
 
 // ApiTier is the API of one stack: a load balancer and the Auto Scaling group behind it.
@@ -402,7 +432,6 @@ func NewApiTier(ctx *pulumi.Context, name string, args *ApiTierArgs, opts ...pul
 	if err := ctx.RegisterComponentResource(apiTierType, name, t, opts...); err != nil {
 		return nil, err
 	}
-	child := pulumi.Parent(t)
 	https := a.CertificateARN != "" || a.ManagedCertificate
 	for _, w := range append(a.APISettings.warnings(), releaseWarnings(apiSection, a.ReleaseSettings, a.ImageTags)...) {
 		if err := ctx.Log.Warn(w, &pulumi.LogArgs{Resource: t}); err != nil {
@@ -419,15 +448,10 @@ func NewApiTier(ctx *pulumi.Context, name string, args *ApiTierArgs, opts ...pul
 		return nil, err
 	}
 	if a.Chat != nil {
-		if err := t.chatRoute(ctx, name, a, albSG, listener); err != nil {
+		if err := t.chatRoute(ctx, name, a, albSG, alb, listener, https); err != nil {
 			return nil, err
 		}
 	}
-	group, err := t.servers(ctx, name, a, appSG, tg)
-	if err != nil {
-		return nil, err
-	}
-
 	policy := &autoscaling.PolicyTargetTrackingConfigurationArgs{
 		TargetValue: pulumi.Float64(a.Scaling.Target),
 		PredefinedMetricSpecification: &autoscaling.PolicyTargetTrackingConfigurationPredefinedMetricSpecificationArgs{
@@ -441,11 +465,8 @@ func NewApiTier(ctx *pulumi.Context, name string, args *ApiTierArgs, opts ...pul
 			ResourceLabel: pulumi.Sprintf("%s/%s", alb.ArnSuffix, tg.ArnSuffix),
 		}
 	}
-	if _, err := autoscaling.NewPolicy(ctx, name+"-scaling", &autoscaling.PolicyArgs{
-		AutoscalingGroupName:        group.Name,
-		PolicyType:                  pulumi.String("TargetTrackingScaling"),
-		TargetTrackingConfiguration: policy,
-	}, child); err != nil {
+	group, err := t.servers(ctx, name, a, appSG, tg, policy)
+	if err != nil {
 		return nil, err
 	}
 
@@ -546,15 +567,17 @@ func (t *ApiTier) securityGroups(ctx *pulumi.Context, name string, a ApiTierArgs
 	}, child); err != nil {
 		return nil, nil, err
 	}
-	if _, err := vpc.NewSecurityGroupIngressRule(ctx, name+"-ssh-from-bastion", &vpc.SecurityGroupIngressRuleArgs{
-		SecurityGroupId:           app.ID(),
-		IpProtocol:                pulumi.String("tcp"),
-		FromPort:                  pulumi.Int(22),
-		ToPort:                    pulumi.Int(22),
-		ReferencedSecurityGroupId: a.BastionSecurityGroupID,
-		Description:               pulumi.String("SSH from the bastion"),
-	}, child); err != nil {
-		return nil, nil, err
+	if a.BastionSecurityGroupID != nil {
+		if _, err := vpc.NewSecurityGroupIngressRule(ctx, name+"-ssh-from-bastion", &vpc.SecurityGroupIngressRuleArgs{
+			SecurityGroupId:           app.ID(),
+			IpProtocol:                pulumi.String("tcp"),
+			FromPort:                  pulumi.Int(22),
+			ToPort:                    pulumi.Int(22),
+			ReferencedSecurityGroupId: a.BastionSecurityGroupID,
+			Description:               pulumi.String("SSH from the bastion"),
+		}, child); err != nil {
+			return nil, nil, err
+		}
 	}
 	// Egress stays open: apt, Session Manager, Secrets Manager, the database and Redis.
 	if _, err := vpc.NewSecurityGroupEgressRule(ctx, name+"-egress", &vpc.SecurityGroupEgressRuleArgs{
@@ -603,25 +626,10 @@ func (t *ApiTier) loadBalancer(ctx *pulumi.Context, name string, a ApiTierArgs, 
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	tg, err := lb.NewTargetGroup(ctx, name+"-tg", &lb.TargetGroupArgs{
-		VpcId:      a.VPCID,
-		TargetType: pulumi.String("instance"),
-		Protocol:   pulumi.String("HTTP"),
-		Port:       pulumi.Int(a.AppPort),
+	tg, err := newFleetTargetGroup(ctx, name, targetGroupSpec{
+		vpcID: a.VPCID, port: a.AppPort, healthCheckPath: a.HealthCheckPath,
 		// A scale-in or instance refresh waits this long for requests in flight; the default is 300 s.
-		DeregistrationDelay: pulumi.Int(deregistrationDelay),
-		HealthCheck: &lb.TargetGroupHealthCheckArgs{
-			Enabled:            pulumi.Bool(true),
-			Protocol:           pulumi.String("HTTP"),
-			Port:               pulumi.String("traffic-port"),
-			Path:               pulumi.String(a.HealthCheckPath),
-			Matcher:            pulumi.String("200"),
-			Interval:           pulumi.Int(15),
-			Timeout:            pulumi.Int(5),
-			HealthyThreshold:   pulumi.Int(2),
-			UnhealthyThreshold: pulumi.Int(3),
-		},
-		Tags: pulumi.StringMap{"Name": pulumi.String(name + "-tg")},
+		deregistrationDelay: deregistrationDelay,
 	}, child)
 	if err != nil {
 		return nil, nil, nil, err
@@ -667,46 +675,90 @@ func (t *ApiTier) loadBalancer(ctx *pulumi.Context, name string, a ApiTierArgs, 
 	return alb, tg, listener, nil
 }
 
-// chatRoute sends wss://<chat host>/ to the chat server: a target group of that one instance on its chat
-// port (health-checked on its health path), a host rule on the HTTPS listener, and the load balancer's
-// way out to the chat port. The listener's idle timeout (api.idleTimeout) must stay above the chat app's
+// chatRoute sends the chat to its servers. A single server (with a domain) gets a target group of that
+// one instance on its chat port (health-checked on its health path) and a host rule on the HTTPS listener;
+// a fleet brings its own target group, reached by the same host rule with a domain, or else by a listener
+// of its own on the chat port, which only Cidrs may reach. Either way the load balancer gets its way out
+// to the chat port. The load balancer's idle timeout (api.idleTimeout) must stay above the chat app's
 // WebSocket ping interval, or quiet connections are cut.
-func (t *ApiTier) chatRoute(ctx *pulumi.Context, name string, a ApiTierArgs, albSG *ec2.SecurityGroup, listener *lb.Listener) error {
+func (t *ApiTier) chatRoute(ctx *pulumi.Context, name string, a ApiTierArgs, albSG *ec2.SecurityGroup, alb *lb.LoadBalancer, listener *lb.Listener, https bool) error {
 	child := pulumi.Parent(t)
 	c := a.Chat
-	tg, err := lb.NewTargetGroup(ctx, name+"-chat-tg", &lb.TargetGroupArgs{
-		Port:       pulumi.Int(c.Port),
-		Protocol:   pulumi.String("HTTP"),
-		TargetType: pulumi.String("instance"),
-		VpcId:      a.VPCID,
-		// A WebSocket lives as long as the connection; on deregistration (a replaced chat server) clients
-		// get this long to finish before the load balancer closes them, then reconnect.
-		DeregistrationDelay: pulumi.Int(deregistrationDelay),
-		HealthCheck: &lb.TargetGroupHealthCheckArgs{
-			Enabled: pulumi.Bool(true), Path: pulumi.String(c.HealthCheckPath), Matcher: pulumi.String("200"),
-			Protocol: pulumi.String("HTTP"), Interval: pulumi.Int(15), HealthyThreshold: pulumi.Int(2), UnhealthyThreshold: pulumi.Int(2),
-		},
-		Tags: pulumi.StringMap{"Name": pulumi.String(name + "-chat-tg")},
-	}, child)
-	if err != nil {
-		return err
+	tgARN := c.TargetGroupARN
+	if c.InstanceID != nil {
+		tg, err := lb.NewTargetGroup(ctx, name+"-chat-tg", &lb.TargetGroupArgs{
+			Port:       pulumi.Int(c.Port),
+			Protocol:   pulumi.String("HTTP"),
+			TargetType: pulumi.String("instance"),
+			VpcId:      a.VPCID,
+			// A WebSocket lives as long as the connection; on deregistration (a replaced chat server) clients
+			// get this long to finish before the load balancer closes them, then reconnect.
+			DeregistrationDelay: pulumi.Int(deregistrationDelay),
+			HealthCheck: &lb.TargetGroupHealthCheckArgs{
+				Enabled: pulumi.Bool(true), Path: pulumi.String(c.HealthCheckPath), Matcher: pulumi.String("200"),
+				Protocol: pulumi.String("HTTP"), Interval: pulumi.Int(15), HealthyThreshold: pulumi.Int(2), UnhealthyThreshold: pulumi.Int(2),
+			},
+			Tags: pulumi.StringMap{"Name": pulumi.String(name + "-chat-tg")},
+		}, child)
+		if err != nil {
+			return err
+		}
+		if _, err := lb.NewTargetGroupAttachment(ctx, name+"-chat-target", &lb.TargetGroupAttachmentArgs{
+			TargetGroupArn: tg.Arn, TargetId: c.InstanceID, Port: pulumi.Int(c.Port),
+		}, child); err != nil {
+			return err
+		}
+		tgARN = tg.Arn
 	}
-	if _, err := lb.NewTargetGroupAttachment(ctx, name+"-chat-target", &lb.TargetGroupAttachmentArgs{
-		TargetGroupArn: tg.Arn, TargetId: c.InstanceID, Port: pulumi.Int(c.Port),
-	}, child); err != nil {
-		return err
+	forward := lb.ListenerDefaultActionArray{&lb.ListenerDefaultActionArgs{Type: pulumi.String("forward"), TargetGroupArn: tgARN}}
+	if c.Host != "" {
+		if _, err := lb.NewListenerRule(ctx, name+"-chat-host", &lb.ListenerRuleArgs{
+			ListenerArn: listener.Arn,
+			Priority:    pulumi.Int(10),
+			Conditions: lb.ListenerRuleConditionArray{&lb.ListenerRuleConditionArgs{
+				HostHeader: &lb.ListenerRuleConditionHostHeaderArgs{Values: pulumi.StringArray{pulumi.String(c.Host)}},
+			}},
+			Actions: lb.ListenerRuleActionArray{&lb.ListenerRuleActionArgs{Type: pulumi.String("forward"), TargetGroupArn: tgARN}},
+		}, child); err != nil {
+			return err
+		}
+	} else {
+		args := &lb.ListenerArgs{
+			LoadBalancerArn: alb.Arn,
+			Port:            pulumi.Int(c.Port),
+			Protocol:        pulumi.String("HTTP"),
+			DefaultActions:  forward,
+		}
+		if https {
+			// The API's certificate and TLS policy: wss://<load balancer>:<chat port>/.
+			args.Protocol, args.SslPolicy = pulumi.String("HTTPS"), pulumi.String(a.SSLPolicy)
+			args.CertificateArn = pulumi.StringInput(pulumi.String(a.CertificateARN))
+			if a.ManagedCertificate {
+				args.CertificateArn = a.Certificate
+			}
+		}
+		if _, err := lb.NewListener(ctx, name+"-chat", args, child); err != nil {
+			return err
+		}
+		for _, cidr := range c.Cidrs {
+			rule := &vpc.SecurityGroupIngressRuleArgs{
+				SecurityGroupId: albSG.ID(),
+				IpProtocol:      pulumi.String("tcp"),
+				FromPort:        pulumi.Int(c.Port),
+				ToPort:          pulumi.Int(c.Port),
+				Description:     pulumi.String(fmt.Sprintf("chat listener %d from %s", c.Port, cidr)),
+			}
+			if isIPv6(cidr) {
+				rule.CidrIpv6 = pulumi.String(cidr)
+			} else {
+				rule.CidrIpv4 = pulumi.String(cidr)
+			}
+			if _, err := vpc.NewSecurityGroupIngressRule(ctx, name+"-alb-chat-"+cidrSlug(cidr), rule, child); err != nil {
+				return err
+			}
+		}
 	}
-	if _, err := lb.NewListenerRule(ctx, name+"-chat-host", &lb.ListenerRuleArgs{
-		ListenerArn: listener.Arn,
-		Priority:    pulumi.Int(10),
-		Conditions: lb.ListenerRuleConditionArray{&lb.ListenerRuleConditionArgs{
-			HostHeader: &lb.ListenerRuleConditionHostHeaderArgs{Values: pulumi.StringArray{pulumi.String(c.Host)}},
-		}},
-		Actions: lb.ListenerRuleActionArray{&lb.ListenerRuleActionArgs{Type: pulumi.String("forward"), TargetGroupArn: tg.Arn}},
-	}, child); err != nil {
-		return err
-	}
-	_, err = vpc.NewSecurityGroupEgressRule(ctx, name+"-alb-to-chat", &vpc.SecurityGroupEgressRuleArgs{
+	_, err := vpc.NewSecurityGroupEgressRule(ctx, name+"-alb-to-chat", &vpc.SecurityGroupEgressRuleArgs{
 		SecurityGroupId:           albSG.ID(),
 		IpProtocol:                pulumi.String("tcp"),
 		FromPort:                  pulumi.Int(c.Port),
@@ -815,8 +867,9 @@ func (t *ApiTier) accessLogBucket(ctx *pulumi.Context, name string, a ApiTierArg
 	return bucket, policy, nil
 }
 
-// servers registers the API servers' role, launch template and Auto Scaling group.
-func (t *ApiTier) servers(ctx *pulumi.Context, name string, a ApiTierArgs, sg *ec2.SecurityGroup, tg *lb.TargetGroup) (*autoscaling.Group, error) {
+// servers registers the API servers' role and their fleet: launch template, Auto Scaling group and scaling policy.
+func (t *ApiTier) servers(ctx *pulumi.Context, name string, a ApiTierArgs, sg *ec2.SecurityGroup, tg *lb.TargetGroup,
+	scaling *autoscaling.PolicyTargetTrackingConfigurationArgs) (*autoscaling.Group, error) {
 	child := pulumi.Parent(t)
 	role, profile, err := newInstanceRole(ctx, name, "football API servers: Session Manager, the database and Redis AUTH secrets", a.Region, a.PermissionsBoundary, child)
 	if err != nil {
@@ -840,7 +893,7 @@ func (t *ApiTier) servers(ctx *pulumi.Context, name string, a ApiTierArgs, sg *e
 		return nil, err
 	}
 
-	repo, err := newRepository(ctx, name, a.ReleaseSettings, a.ImageTags, a.OwnRepository, a.Profile == profileProd, t)
+	repo, err := newRepository(ctx, name, a.ReleaseSettings, a.ImageTags, a.OwnRepository, a.Profile == profileProd, t, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -848,7 +901,7 @@ func (t *ApiTier) servers(ctx *pulumi.Context, name string, a ApiTierArgs, sg *e
 	if err := allowPull(ctx, name, role, repo, child); err != nil {
 		return nil, err
 	}
-	if _, err := shipLogs(ctx, name, role, a.Logs, true, child); err != nil {
+	if _, err := shipLogs(ctx, name, role, a.Logs, true, nil, child); err != nil {
 		return nil, err
 	}
 
@@ -861,88 +914,34 @@ func (t *ApiTier) servers(ctx *pulumi.Context, name string, a ApiTierArgs, sg *e
 		return encodeUserData(ud), err
 	}).(pulumi.StringOutput)
 
-	lt, err := newServerTemplate(ctx, name+"-lt", serverSpec{
-		image:           a.ImageID,
-		instanceType:    a.InstanceType,
-		keyName:         a.KeyName,
-		rootVolumeGiB:   a.RootVolumeGiB,
-		instanceProfile: profile.Arn,
-		userData:        userData,
-		securityGroupID: sg.ID(),
-		nameTag:         name,
-		tags:            a.Tags,
+	return newFleet(ctx, name, fleetSpec{
+		server: serverSpec{
+			image:           a.ImageID,
+			instanceType:    a.InstanceType,
+			keyName:         a.KeyName,
+			rootVolumeGiB:   a.RootVolumeGiB,
+			instanceProfile: profile.Arn,
+			userData:        userData,
+			securityGroupID: sg.ID(),
+			nameTag:         name,
+			tags:            a.Tags,
+		},
+		subnetIDs:         a.PrivateSubnetIDs,
+		targetGroup:       tg,
+		min:               a.Min,
+		max:               a.Max,
+		desired:           a.Desired,
+		maxHealthyPercent: 200,
+		gracePeriod:       healthCheckGracePeriod,
+		warmup:            instanceWarmup,
+		rollbackAlarms:    a.RollbackAlarms,
+		tags:              a.Tags,
+		scaling: func(*autoscaling.Group) *autoscaling.PolicyTargetTrackingConfigurationArgs {
+			return scaling
+		},
 	}, child)
-	if err != nil {
-		return nil, err
-	}
-	return autoscaling.NewGroup(ctx, name+"-asg", &autoscaling.GroupArgs{
-		VpcZoneIdentifiers: a.PrivateSubnetIDs,
-		MinSize:            pulumi.Int(a.Min),
-		MaxSize:            pulumi.Int(a.Max),
-		DesiredCapacity:    pulumi.Int(a.Desired),
-		// The template's version number, not "$Latest": a new version is then a change to the group,
-		// which starts the instance refresh below and rolls every server onto it.
-		LaunchTemplate: &autoscaling.GroupLaunchTemplateArgs{
-			Id:      lt.ID(),
-			Version: lt.LatestVersion.ApplyT(func(v int) string { return fmt.Sprint(v) }).(pulumi.StringOutput),
-		},
-		TargetGroupArns: pulumi.StringArray{tg.Arn},
-		HealthCheckType: pulumi.String("ELB"), // FSBP AutoScaling.1
-		// The slow boot of a server with a release (bootSteps), so a slow boot is not replaced in a loop.
-		HealthCheckGracePeriod: pulumi.Int(healthCheckGracePeriod),
-		// The typical boot and the app's warm-up: a booting server's CPU stays out of the scaling policy.
-		DefaultInstanceWarmup: pulumi.Int(instanceWarmup),
-		// A new template version (a release, a new image, new settings) rolls every server: new ones are
-		// launched before old ones go (100% of the desired size stays healthy, up to 200% run), each must
-		// pass the load balancer's health check and warm up, servers already on the new version are
-		// skipped, and a refresh that fails rolls the group back to the previous version. Automatic
-		// rollback needs the template's image to be an AMI ID, not a resolve:ssm: parameter.
-		InstanceRefresh: &autoscaling.GroupInstanceRefreshArgs{
-			Strategy: pulumi.String("Rolling"),
-			Preferences: &autoscaling.GroupInstanceRefreshPreferencesArgs{
-				MinHealthyPercentage:      pulumi.Int(100),
-				MaxHealthyPercentage:      pulumi.Int(200),
-				AutoRollback:              pulumi.Bool(true),
-				SkipMatching:              pulumi.Bool(true),
-				InstanceWarmup:            pulumi.String(fmt.Sprint(instanceWarmup)),
-				ScaleInProtectedInstances: pulumi.String("Ignore"),
-				StandbyInstances:          pulumi.String("Ignore"),
-				AlarmSpecification:        rollbackAlarms(a.RollbackAlarms),
-			},
-		},
-		// The group's size metrics (free, every minute) for the dashboard and the in-service alarm.
-		EnabledMetrics: pulumi.ToStringArray(groupMetrics),
-		// The provider's default tags do not apply to Auto Scaling groups; the group itself gets the
-		// stack's tags here (instances get theirs from the launch template, so no propagation).
-		Tags: groupTags(a.Tags),
-	}, child, pulumi.IgnoreChanges([]string{"desiredCapacity"})) // the scaling policy owns it after creation
-}
-
-// groupMetrics are the Auto Scaling group metrics the group publishes.
-var groupMetrics = []string{"GroupDesiredCapacity", "GroupInServiceInstances", "GroupMinSize", "GroupMaxSize", "GroupTotalInstances"}
-
-// rollbackAlarms is the instance refresh's alarm specification, or nil when no alarm is watched.
-func rollbackAlarms(names []string) autoscaling.GroupInstanceRefreshPreferencesAlarmSpecificationPtrInput {
-	if len(names) == 0 {
-		return nil
-	}
-	return &autoscaling.GroupInstanceRefreshPreferencesAlarmSpecificationArgs{Alarms: pulumi.ToStringArray(names)}
 }
 
 // deregistrationDelay (seconds) is how long the load balancer lets requests in flight finish on a server
 // that leaves the group; the released app gets as long after SIGTERM.
 const deregistrationDelay = 30
-
-// groupTags renders tags for an Auto Scaling group, sorted so the plan is stable.
-func groupTags(tags map[string]string) autoscaling.GroupTagArray {
-	keys := make([]string, 0, len(tags))
-	for k := range tags {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var out autoscaling.GroupTagArray
-	for _, k := range keys {
-		out = append(out, &autoscaling.GroupTagArgs{Key: pulumi.String(k), Value: pulumi.String(tags[k]), PropagateAtLaunch: pulumi.Bool(false)})
-	}
-	return out
-}

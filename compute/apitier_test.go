@@ -549,7 +549,6 @@ func TestNewApiTierRefusesBadArgs(t *testing.T) {
 		args.InstanceType = "t4g.mirco"
 		args.PrivateSubnetIDs = nil
 		args.DBSecretARN = nil
-		args.BastionSecurityGroupID = nil
 		_, err := NewApiTier(ctx, "api", args)
 		return err
 	})
@@ -559,7 +558,7 @@ func TestNewApiTierRefusesBadArgs(t *testing.T) {
 		"football:api.min: 3 is not allowed; must be <= desired (2)",
 		`football:api.certificateArn: "" is not allowed; prod serves HTTPS`,
 		`football:api.instanceType: "t4g.mirco" is not allowed`,
-		"wiring: PrivateSubnetIDs is required", "wiring: DBSecretARN is required", "wiring: BastionSecurityGroupID is required",
+		"wiring: PrivateSubnetIDs is required", "wiring: DBSecretARN is required",
 	} {
 		assert.ErrorContains(t, err, want)
 	}

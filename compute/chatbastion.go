@@ -16,6 +16,16 @@ const chatBastionType = "football:compute:ChatBastion"
 // chatSection is the config key ChatSettings is decoded from; validation messages name paths under it.
 const chatSection = "football:chat"
 
+// Chat modes: how the chat runs.
+const (
+	// ModeSingle is one chat server in a public subnet on an Elastic IP, which doubles as the SSH bastion
+	// (ChatBastion).
+	ModeSingle = "single"
+	// ModeFleet is chat servers in an Auto Scaling group across the stack's AZs, in the private subnets,
+	// reached only through the load balancer (ChatFleet).
+	ModeFleet = "fleet"
+)
+
 // ChatSettings is the football:chat config section. Zero values mean "use the default".
 type ChatSettings struct {
 	// Profile is "dev" or "prod", set by the stack; it picks the defaults.
@@ -27,17 +37,21 @@ type ChatSettings struct {
 	// the families and sizes UbuntuImage knows (t3, t3a, t4g, m6i, m7i, m7g, c7g, c7i, ...).
 	InstanceType string `json:"instanceType,omitempty"`
 	// AvailabilityZone is the AZ of the chat server; the stack picks the public subnet there. Optional;
-	// default <region>a; allowed an AZ of the stack's region.
+	// default <region>a (the stack: its first AZ); allowed an AZ of the stack's region; refused with mode
+	// fleet, which spans every AZ.
 	AvailabilityZone string `json:"availabilityZone,omitempty"`
-	// ChatPort is the TCP port users' WebSocket connections reach. Optional; default 8080; allowed 1..65535
-	// except 22. Security Hub (FSBP EC2.18/EC2.19) flags 8080 open to the world; 443 passes.
+	// ChatPort is the TCP port users' WebSocket connections reach: the server's and, for a fleet without a
+	// domain, the load balancer's chat listener. Optional; default 8080 (single), 8443 (fleet); allowed
+	// 1..65535 except 22, and for a fleet without a domain neither 80, 443 nor football:api.appPort. Security
+	// Hub (FSBP EC2.18/EC2.19) flags 8080 open to the world; 443 passes.
 	ChatPort int `json:"chatPort,omitempty"`
-	// ChatCidrs may reach the chat port. Optional; default ["0.0.0.0/0", "::/0"]; allowed IPv4 and IPv6
-	// CIDR blocks, each once.
+	// ChatCidrs may reach the chat port: the server's (single) or the load balancer's chat listener (fleet
+	// without a domain). Optional; default ["0.0.0.0/0", "::/0"]; allowed IPv4 and IPv6 CIDR blocks, each
+	// once; refused with a domain (the chat is then wss:// on 443).
 	ChatCidrs []string `json:"chatCidrs,omitempty"`
-	// SSHCidrs may reach SSH (22), which makes the server a bastion into the private subnets. Optional;
-	// default none (Session Manager only); allowed CIDR blocks; 0.0.0.0/0 and ::/0 are refused in prod and
-	// warned about in dev.
+	// SSHCidrs may reach SSH (22), which makes the server a bastion into the private subnets (single), or
+	// creates a jump host that admits nothing else (fleet). Optional; default none (Session Manager only);
+	// allowed CIDR blocks; 0.0.0.0/0 and ::/0 are refused in prod and warned about in dev.
 	SSHCidrs []string `json:"sshCidrs,omitempty"`
 	// KeyName is the EC2 key pair installed for the ubuntu user. Optional; default none.
 	KeyName string `json:"keyName,omitempty"`
@@ -45,6 +59,34 @@ type ChatSettings struct {
 	RootVolumeGiB int `json:"rootVolumeGiB,omitempty"`
 	// ReleaseSettings: release, repository, releasesKept.
 	ReleaseSettings
+	// Mode is how the chat runs. Optional; default single; allowed single (one server in a public subnet,
+	// the SSH bastion too), fleet (an Auto Scaling group in the private subnets behind the load balancer).
+	Mode string `json:"mode,omitempty"`
+	// Fleet sizes and tunes the chat fleet; its keys are refused unless mode is fleet.
+	Fleet ChatFleetSettings `json:"fleet"`
+}
+
+// ChatFleetSettings is football:chat.fleet.
+type ChatFleetSettings struct {
+	// Min, Max and Desired size the chat fleet. Optional; default dev 1/2/1, prod 2/4/2; allowed
+	// 1 <= min <= desired <= max <= 100, and min >= 2 in prod (a server in each of two AZs). Desired is the
+	// size at creation only: afterwards the scaling policy owns it.
+	Min     int `json:"min,omitempty"`
+	Max     int `json:"max,omitempty"`
+	Desired int `json:"desired,omitempty"`
+	// TargetConnections is what the scaling policy keeps each server at: established TCP connections on
+	// average across the fleet (the CloudWatch agent's netstat_tcp_established; every WebSocket is one). Optional; default 1000; allowed
+	// 10..100000.
+	TargetConnections int `json:"targetConnections,omitempty"`
+	// DrainSeconds is how long a server leaving the fleet (scale-in, instance refresh) keeps its open
+	// connections, the target group's deregistration delay: the server tells its clients to reconnect as
+	// soon as it learns it is leaving, and the load balancer closes what is left after this time.
+	// Optional; default 120; allowed 10..3600 (seconds).
+	DrainSeconds int `json:"drainSeconds,omitempty"`
+	// StickinessSeconds pins a client to one server with the load balancer's cookie for that long (a
+	// long-polling fallback needs it; WebSockets do not: a connection stays on its server anyway).
+	// Optional; default 0 (off); allowed 0..604800 (seconds, a week).
+	StickinessSeconds int `json:"stickinessSeconds,omitempty"`
 }
 
 // WithDefaults returns s with every unset field filled for its profile.
@@ -56,8 +98,12 @@ func (s ChatSettings) WithDefaults() ChatSettings {
 	if s.AvailabilityZone == "" && s.Region != "" {
 		s.AvailabilityZone = s.Region + "a"
 	}
+	if s.Mode == "" {
+		s.Mode = ModeSingle
+	}
 	if s.ChatPort == 0 {
-		s.ChatPort = 8080
+		// A fleet's chat port is also a listener of the load balancer the API's targets sit behind on 8080.
+		s.ChatPort = map[bool]int{true: 8443, false: 8080}[s.Mode == ModeFleet]
 	}
 	if len(s.ChatCidrs) == 0 {
 		s.ChatCidrs = []string{"0.0.0.0/0", "::/0"}
@@ -66,6 +112,24 @@ func (s ChatSettings) WithDefaults() ChatSettings {
 		s.RootVolumeGiB = 16
 	}
 	s.ReleaseSettings = s.ReleaseSettings.withDefaults()
+	if s.Mode == ModeFleet {
+		f := &s.Fleet
+		if f.Min == 0 {
+			f.Min = map[bool]int{true: 2, false: 1}[prod]
+		}
+		if f.Max == 0 {
+			f.Max = map[bool]int{true: 4, false: 2}[prod]
+		}
+		if f.Desired == 0 {
+			f.Desired = max(f.Min, map[bool]int{true: 2, false: 1}[prod])
+		}
+		if f.TargetConnections == 0 {
+			f.TargetConnections = 1000
+		}
+		if f.DrainSeconds == 0 {
+			f.DrainSeconds = 120
+		}
+	}
 	return s
 }
 
@@ -94,16 +158,76 @@ func (s ChatSettings) Validate() error {
 	p.keyName("keyName", s.KeyName)
 	p.rootVolume("rootVolumeGiB", s.RootVolumeGiB)
 	p.release(s.ReleaseSettings)
+	switch s.Mode {
+	case ModeSingle:
+		p.fleetKeysUnused(s.Fleet)
+	case ModeFleet:
+		p.fleet(s.Fleet, s.Profile == profileProd)
+	default:
+		p.fail("mode", s.Mode, "allowed single, fleet")
+	}
 	return p.err()
+}
+
+// fleetKeysUnused refuses football:chat.fleet keys on a single chat server, which has no fleet to apply
+// them to (a key that does nothing is a mistake the config should name).
+func (p *problems) fleetKeysUnused(f ChatFleetSettings) {
+	for _, k := range []struct {
+		path string
+		v    int
+	}{
+		{"fleet.min", f.Min}, {"fleet.max", f.Max}, {"fleet.desired", f.Desired},
+		{"fleet.targetConnections", f.TargetConnections}, {"fleet.drainSeconds", f.DrainSeconds},
+	} {
+		if k.v != 0 {
+			p.fail(k.path, k.v, "the chat fleet's settings apply only with mode: fleet")
+		}
+	}
+	if f.StickinessSeconds != 0 {
+		p.fail("fleet.stickinessSeconds", f.StickinessSeconds, "stickiness pins clients to one of several servers behind the load balancer: "+
+			"only with mode: fleet")
+	}
+}
+
+// fleet checks the chat fleet's settings (defaults applied).
+func (p *problems) fleet(f ChatFleetSettings, prod bool) {
+	if f.Min < 1 {
+		p.fail("fleet.min", f.Min, "allowed 1..100")
+	} else if prod && f.Min < 2 {
+		p.fail("fleet.min", f.Min, "prod runs at least 2 chat servers, one in each of two AZs, so losing one AZ or one server does not stop the chat")
+	}
+	if f.Max < 1 || f.Max > 100 {
+		p.fail("fleet.max", f.Max, "allowed 1..100")
+	}
+	if f.Min > f.Max {
+		p.fail("fleet.min", f.Min, fmt.Sprintf("must be <= max (%d)", f.Max))
+	} else {
+		if f.Min > f.Desired {
+			p.fail("fleet.min", f.Min, fmt.Sprintf("must be <= desired (%d)", f.Desired))
+		}
+		if f.Desired > f.Max {
+			p.fail("fleet.desired", f.Desired, fmt.Sprintf("must be <= max (%d)", f.Max))
+		}
+	}
+	if f.TargetConnections < 10 || f.TargetConnections > 100000 {
+		p.fail("fleet.targetConnections", f.TargetConnections, "allowed 10..100000 (connections per server)")
+	}
+	if f.DrainSeconds < 10 || f.DrainSeconds > 3600 {
+		p.fail("fleet.drainSeconds", f.DrainSeconds, "allowed 10..3600 (seconds; the load balancer's deregistration delay)")
+	}
+	if f.StickinessSeconds < 0 || f.StickinessSeconds > 604800 {
+		p.fail("fleet.stickinessSeconds", f.StickinessSeconds, "allowed 0 (off)..604800 (seconds, a week)")
+	}
 }
 
 // warnings lists the legal but risky choices in s (defaults applied), for the deployment log.
 func (s ChatSettings) warnings() []string {
 	var out []string
+	host := map[bool]string{true: "the jump host", false: "the bastion"}[s.Mode == ModeFleet]
 	for i, cidr := range s.SSHCidrs {
 		if isWorld(cidr) {
-			out = append(out, fmt.Sprintf("%s.sshCidrs[%d] is %s: SSH on the bastion is open to the whole internet; "+
-				"prod refuses this, list your admin networks instead", chatSection, i, cidr))
+			out = append(out, fmt.Sprintf("%s.sshCidrs[%d] is %s: SSH on %s is open to the whole internet; "+
+				"prod refuses this, list your admin networks instead", chatSection, i, cidr, host))
 		}
 	}
 	return out
@@ -160,6 +284,9 @@ func (a ChatBastionArgs) validate() error {
 		wired{"RedisHost", a.RedisHost != nil},
 		wired{"RedisPort", a.RedisPort != nil}, wired{"APIBaseURL", a.APIBaseURL != nil},
 	)
+	if a.Mode != ModeSingle {
+		p.errs = append(p.errs, fmt.Errorf("wiring: Mode %q is not allowed; a chat bastion runs with mode %s", a.Mode, ModeSingle))
+	}
 	p.tags(a.Tags)
 	p.repository(a.ReleaseSettings, a.OwnRepository, a.Image)
 	p.logs(a.Logs)
@@ -276,7 +403,10 @@ func NewChatBastion(ctx *pulumi.Context, name string, args *ChatBastionArgs, opt
 	if err != nil {
 		return nil, err
 	}
-	repo, err := newRepository(ctx, name, a.ReleaseSettings, a.ImageTags, a.OwnRepository, a.Profile == profileProd, c)
+	// The repository and the log group are the service's, not the server's: in fleet mode the same ones
+	// are the ChatFleet's, so a move between the modes keeps them (and the images and logs in them).
+	moved := []pulumi.Alias{{ParentURN: siblingURN(c, chatBastionType, chatFleetType)}}
+	repo, err := newRepository(ctx, name, a.ReleaseSettings, a.ImageTags, a.OwnRepository, a.Profile == profileProd, c, moved)
 	if err != nil {
 		return nil, err
 	}
@@ -284,7 +414,7 @@ func NewChatBastion(ctx *pulumi.Context, name string, args *ChatBastionArgs, opt
 	if err := allowPull(ctx, name, role, repo, child); err != nil {
 		return nil, err
 	}
-	if _, err := shipLogs(ctx, name, role, a.Logs, false, child); err != nil {
+	if _, err := shipLogs(ctx, name, role, a.Logs, false, moved, child); err != nil {
 		return nil, err
 	}
 	authARN, readAuth := redisAuthSecret(fmt.Sprintf("chat bastion %q", name), a.RedisAuthSecretARN, a.RedisTLS)

@@ -1,8 +1,11 @@
 package compute
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"strconv"
 	"strings"
 	"testing"
@@ -145,6 +148,13 @@ func userData(t *testing.T, lt *mock.Resource) string {
 	require.NotEmpty(t, raw, "%s has no user data", lt.Name)
 	b, err := base64.StdEncoding.DecodeString(raw)
 	require.NoError(t, err, "%s: user data must be base64", lt.Name)
+	require.LessOrEqual(t, len(b), maxUserData, "%s: EC2 takes at most 16 KB of user data", lt.Name)
+	if bytes.HasPrefix(b, []byte{0x1f, 0x8b}) { // gzip, which cloud-init unpacks
+		r, err := gzip.NewReader(bytes.NewReader(b))
+		require.NoError(t, err, lt.Name)
+		b, err = io.ReadAll(r)
+		require.NoError(t, err, lt.Name)
+	}
 	return string(b) + "\n" + decodeEnv(t, string(b))
 }
 

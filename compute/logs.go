@@ -44,10 +44,12 @@ func (p *problems) logs(l LogShipping) {
 }
 
 // shipLogs registers the tier's log group and lets role run the CloudWatch agent: write to that group's
-// streams and publish metrics in the agent's namespace, nothing else. The agent creates no group (the
-// stack owns it, with its retention); byGroup adds ec2:DescribeTags, which the agent needs to name an
-// instance's Auto Scaling group (it has no resource-level permissions).
-func shipLogs(ctx *pulumi.Context, name string, role *iam.Role, l LogShipping, byGroup bool, opts ...pulumi.ResourceOption) (*cloudwatch.LogGroup, error) {
+// streams and publish metrics in the agent's namespace, nothing else. The agent creates no group (the stack owns
+// it, with its retention); byGroup adds ec2:DescribeTags, which the agent needs to name an instance's Auto
+// Scaling group (it has no resource-level permissions). aliases name where the group was registered before
+// (another component of the same service), so that moving between components keeps it and its logs.
+func shipLogs(ctx *pulumi.Context, name string, role *iam.Role, l LogShipping, byGroup bool, aliases []pulumi.Alias,
+	opts ...pulumi.ResourceOption) (*cloudwatch.LogGroup, error) {
 	args := &cloudwatch.LogGroupArgs{
 		Name:            pulumi.String(l.Group),
 		RetentionInDays: pulumi.Int(l.RetentionDays),
@@ -55,7 +57,7 @@ func shipLogs(ctx *pulumi.Context, name string, role *iam.Role, l LogShipping, b
 	if l.KMSKeyARN != "" {
 		args.KmsKeyId = pulumi.String(l.KMSKeyARN)
 	}
-	groupOpts := append([]pulumi.ResourceOption(nil), opts...)
+	groupOpts := append([]pulumi.ResourceOption{pulumi.Aliases(aliases)}, opts...)
 	if l.RetainOnDelete {
 		groupOpts = append(groupOpts, pulumi.RetainOnDelete(true))
 	}
@@ -90,21 +92,28 @@ func agentPolicy(groupARN string, byGroup bool) (string, error) {
 
 // agentConfig is the CloudWatch agent's configuration for a server of service (api or chat): the
 // journal export (the service's unit, docker and cloud-init, whose output includes the user data's) into
-// group, one stream per instance, and memory and root-disk use every minute.
-func agentConfig(service, group string) (string, error) {
+// group, one stream per instance, and memory and root-disk use every minute. A server of an Auto Scaling
+// group (fleet) publishes its metrics under the group's name, one series for the group; a chat server of a
+// fleet also publishes its established TCP connections (awsfacts.AgentConnectionMetric), which the chat
+// fleet scales on.
+func agentConfig(service, group string, fleet bool) (string, error) {
 	dimension := map[string]string{"InstanceId": "${aws:InstanceId}"}
-	if service == "api" {
+	if fleet {
 		dimension = map[string]string{"AutoScalingGroupName": "${aws:AutoScalingGroupName}"}
+	}
+	collected := map[string]any{
+		"mem":  map[string]any{"measurement": []string{"mem_used_percent"}},
+		"disk": map[string]any{"measurement": []string{"used_percent"}, "resources": []string{"/"}, "drop_device": true},
+	}
+	if fleet && service == "chat" {
+		collected["netstat"] = map[string]any{"measurement": []string{"tcp_established"}}
 	}
 	cfg := map[string]any{
 		"agent": map[string]any{"metrics_collection_interval": 60, "run_as_user": "root"},
 		"metrics": map[string]any{
 			"namespace":         awsfacts.AgentNamespace,
 			"append_dimensions": dimension,
-			"metrics_collected": map[string]any{
-				"mem":  map[string]any{"measurement": []string{"mem_used_percent"}},
-				"disk": map[string]any{"measurement": []string{"used_percent"}, "resources": []string{"/"}, "drop_device": true},
-			},
+			"metrics_collected": collected,
 		},
 		"logs": map[string]any{
 			"logs_collected": map[string]any{"files": map[string]any{"collect_list": []any{

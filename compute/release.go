@@ -151,8 +151,11 @@ type repository struct {
 // name one. An own repository takes immutable tags (FSBP ECR.2), scans on push (ECR.1), is encrypted at rest
 // with ECR's AES-256 keys, and expires images by releaseLifecycle (ECR.3): never the running release nor
 // keepTags, and the rest beyond the newest ReleasesKept. Prod's refuses to be deleted while it holds images.
-// imageTags are the tags of the release the stack runs (Resolved.Tags).
-func newRepository(ctx *pulumi.Context, name string, s ReleaseSettings, imageTags []string, defaultName string, prod bool, parent pulumi.Resource) (*repository, error) {
+// imageTags are the tags of the release the stack runs (Resolved.Tags). aliases name where the repository
+// and its policy were registered before (another component of the same service), so that moving between
+// components keeps them.
+func newRepository(ctx *pulumi.Context, name string, s ReleaseSettings, imageTags []string, defaultName string, prod bool,
+	parent pulumi.Resource, aliases []pulumi.Alias) (*repository, error) {
 	if s.Repository != "" {
 		found := ecr.LookupRepositoryOutput(ctx, ecr.LookupRepositoryOutputArgs{Name: pulumi.String(s.Repository)}, pulumi.Parent(parent))
 		return &repository{name: s.Repository, arn: found.Arn(), url: found.RepositoryUrl()}, nil
@@ -165,7 +168,7 @@ func newRepository(ctx *pulumi.Context, name string, s ReleaseSettings, imageTag
 			EncryptionType: pulumi.String("AES256"),
 		}},
 		ForceDelete: pulumi.Bool(!prod),
-	}, pulumi.Parent(parent))
+	}, pulumi.Parent(parent), pulumi.Aliases(aliases))
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +179,7 @@ func newRepository(ctx *pulumi.Context, name string, s ReleaseSettings, imageTag
 	if _, err := ecr.NewLifecyclePolicy(ctx, name+"-repo-lifecycle", &ecr.LifecyclePolicyArgs{
 		Repository: repo.Name,
 		Policy:     pulumi.String(policy),
-	}, pulumi.Parent(parent)); err != nil {
+	}, pulumi.Parent(parent), pulumi.Aliases(aliases)); err != nil {
 		return nil, err
 	}
 	return &repository{name: defaultName, arn: repo.Arn, url: repo.RepositoryUrl}, nil

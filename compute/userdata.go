@@ -2,6 +2,8 @@ package compute
 
 import (
 	"bytes"
+	"compress/gzip"
+	_ "embed"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -45,6 +47,9 @@ type chatEnv struct {
 	Image string
 	// LogGroup is the CloudWatch Logs group the server's agent ships to.
 	LogGroup string
+	// PingSeconds is how often a chat server behind the load balancer pings a quiet WebSocket
+	// (CHAT_PING_SECONDS, half the load balancer's idle timeout); 0 writes no such line (a single server).
+	PingSeconds int
 }
 
 // envVar is one line of an env file. An optional one is written even when empty ("KEY="), so the app
@@ -72,7 +77,7 @@ func (e apiEnv) vars() []envVar {
 }
 
 func (e chatEnv) vars() []envVar {
-	return []envVar{
+	vars := []envVar{
 		{Key: "REDIS_HOST", Value: e.RedisHost}, {Key: "REDIS_PORT", Value: strconv.Itoa(e.RedisPort)},
 		{Key: "REDIS_TLS", Value: strconv.FormatBool(e.RedisTLS)},
 		{Key: "REDIS_AUTH_SECRET_ARN", Value: e.RedisAuthSecretARN, Optional: true},
@@ -80,6 +85,10 @@ func (e chatEnv) vars() []envVar {
 		{Key: "FOOTBALL_IMAGE", Value: e.Image, Optional: true},
 		{Key: "FOOTBALL_LOG_GROUP", Value: e.LogGroup},
 	}
+	if e.PingSeconds > 0 {
+		vars = append(vars, envVar{Key: "CHAT_PING_SECONDS", Value: strconv.Itoa(e.PingSeconds)})
+	}
+	return vars
 }
 
 func checkVars(vars []envVar) error {
@@ -111,8 +120,47 @@ func envFile(vars []envVar) (string, error) {
 // renderAPIUserData returns the user data of an API server: the setup script with its settings inside. A
 // change of settings is a new launch template version, which the Auto Scaling group rolls out.
 func renderAPIUserData(e apiEnv) (string, error) {
-	return fleetUserData(service{Name: "api", Port: "${APP_PORT}", HealthCheckPath: e.HealthCheckPath, LogGroup: e.LogGroup}, e.vars())
+	return fleetUserData(service{Name: "api", Port: "${APP_PORT}", HealthCheckPath: e.HealthCheckPath, LogGroup: e.LogGroup, Fleet: true}, e.vars())
 }
+
+// renderChatUserData returns the user data of a chat server of the fleet: the setup script with its settings
+// inside, the CloudWatch agent publishing connections under the group's name, and the drain watcher. A
+// released app gets drainSeconds (the target group's deregistration delay) to close its connections after
+// SIGTERM.
+func renderChatUserData(e chatEnv, drainSeconds int) (string, error) {
+	return fleetUserData(service{Name: "chat", Port: "${CHAT_PORT}", HealthCheckPath: ChatHealthCheckPath, LogGroup: e.LogGroup,
+		Fleet: true, Drain: true, StopSeconds: drainSeconds, Relay: relayScript}, e.vars())
+}
+
+// relayScript is the chat fleet's placeholder: the health path, and a WebSocket relay through the cache's
+// pub/sub that shows the application contract across servers (relay.py).
+//
+//go:embed relay.py
+var relayScript string
+
+// encodeGzipUserData gzips user data, then base64-encodes it. EC2 takes at most 16 KB of user data before
+// base64; cloud-init recognises gzip and unpacks it. The gzip header carries no time, so the same script
+// is the same template version.
+func encodeGzipUserData(s string) (string, error) {
+	var b bytes.Buffer
+	w, err := gzip.NewWriterLevel(&b, gzip.BestCompression)
+	if err != nil {
+		return "", err
+	}
+	if _, err := w.Write([]byte(s)); err != nil {
+		return "", err
+	}
+	if err := w.Close(); err != nil {
+		return "", err
+	}
+	if b.Len() > maxUserData {
+		return "", fmt.Errorf("user data: %d bytes gzipped; EC2 allows %d", b.Len(), maxUserData)
+	}
+	return base64.StdEncoding.EncodeToString(b.Bytes()), nil
+}
+
+// maxUserData is EC2's limit on user data, in bytes before base64.
+const maxUserData = 16384
 
 // chatEnvParameter is the chat server's env file, base64-encoded, as the value of the "env" parameter of
 // the chat server's Systems Manager document.
@@ -178,6 +226,14 @@ type service struct {
 	Env, EnvBase64 string
 	// LogGroup is the CloudWatch Logs group the agent ships to; AgentConfig is set by setupScript.
 	LogGroup, AgentConfig string
+	// Fleet tells a server of an Auto Scaling group (the API's, the chat fleet's).
+	Fleet bool
+	// Relay, when set, is the placeholder the service runs instead of the plain one (the chat fleet's).
+	Relay string
+	// Drain installs football-drain.service: when Auto Scaling starts terminating the server (scale-in, an
+	// instance refresh), it stops the service at once, so that the app's graceful stop (SIGTERM: tell
+	// every client to reconnect) runs while the load balancer still drains the server, not after.
+	Drain bool
 }
 
 // StopTimeout is systemd's limit for the whole stop, a little above StopSeconds.
@@ -212,7 +268,7 @@ func setupScript(s service) (string, error) {
 	if s.LogGroup == "" {
 		return "", fmt.Errorf("setup script of %s: no log group", s.Name)
 	}
-	cfg, err := agentConfig(s.Name, s.LogGroup)
+	cfg, err := agentConfig(s.Name, s.LogGroup, s.Fleet)
 	if err != nil {
 		return "", err
 	}
@@ -372,6 +428,52 @@ FOOTBALL_EOF
 }
 export_journal || say "WARNING: the journal export could not be set up; the service's logs stay on this server (see above)"
 run_agent || say "WARNING: the CloudWatch agent could not be set up; logs and memory/disk metrics are missing (see above)"
+{{- if .Drain}}
+
+# 2a. The drain watcher (a fleet's chat server): when Auto Scaling starts terminating this server (scale-in,
+# an instance refresh), it stops football-{{.Name}} at once, so the app's graceful stop (SIGTERM: tell every
+# client to reconnect, through the load balancer, to the servers that stay) runs while the load balancer
+# still drains this server. A failure here is logged: the server still serves, and the deregistration
+# delay still ends the connections.
+drain_watcher() {
+  cat >"$root/opt/football/.drain.sh.new" <<'FOOTBALL_EOF' || return 1
+#!/bin/sh
+# football drain watcher: Auto Scaling sets autoscaling/target-lifecycle-state in the instance metadata to
+# Terminated when it starts taking this server out.
+imds=http://169.254.169.254/latest
+while :; do
+  if token=$(curl -fsS -m 2 -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' "$imds/api/token") &&
+    state=$(curl -fsS -m 2 -H "X-aws-ec2-metadata-token: $token" "$imds/meta-data/autoscaling/target-lifecycle-state") &&
+    [ "$state" = Terminated ]; then
+    echo "football: Auto Scaling is terminating this server; stopping football-{{.Name}} so its clients reconnect elsewhere"
+    systemctl stop football-{{.Name}}.service
+    exit 0
+  fi
+  sleep 5
+done
+FOOTBALL_EOF
+  put "$root/opt/football/.drain.sh.new" "$root/opt/football/drain.sh" 0755 || return 1
+  drain_changed=$put_changed
+  cat >"$root/etc/systemd/system/.football-drain.service.new" <<'FOOTBALL_EOF' || return 1
+[Unit]
+Description=football: stop football-{{.Name}} gracefully when Auto Scaling starts terminating this server
+After=football-{{.Name}}.service
+
+[Service]
+ExecStart=/bin/sh /opt/football/drain.sh
+Restart=on-failure
+RestartSec=5
+
+[Install]
+WantedBy=multi-user.target
+FOOTBALL_EOF
+  put "$root/etc/systemd/system/.football-drain.service.new" "$root/etc/systemd/system/football-drain.service" 0644 || return 1
+  if [ "$put_changed" = 1 ]; then systemctl daemon-reload || return 1; fi
+  drain_changed=$((drain_changed | put_changed))
+  enable_unit football-drain.service && run_unit football-drain.service "$drain_changed"
+}
+drain_watcher || say "WARNING: the drain watcher could not be set up; a terminating server's clients wait for the deregistration delay (see above)"
+{{- end}}
 
 # 3. The service.
 cat >"$root/opt/football/.placeholder.py.new" <<'FOOTBALL_EOF' || exit 1
@@ -404,6 +506,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
 http.server.ThreadingHTTPServer(("", args.port), Handler).serve_forever()
 FOOTBALL_EOF
 put "$root/opt/football/.placeholder.py.new" "$root/opt/football/placeholder.py" 0755 || exit 1
+placeholder_changed=$put_changed
+{{- if .Relay}}
+cat >"$root/opt/football/.relay.py.new" <<'FOOTBALL_EOF' || exit 1
+{{.Relay}}FOOTBALL_EOF
+put "$root/opt/football/.relay.py.new" "$root/opt/football/relay.py" 0755 || exit 1
+placeholder_changed=$((placeholder_changed | put_changed))
+{{- end}}
 image=$(sed -n 's/^FOOTBALL_IMAGE=//p' "$root/etc/football/{{.Name}}.env")
 unit="$root/etc/systemd/system/football-{{.Name}}.service"
 if [ -z "$image" ]; then
@@ -415,7 +524,7 @@ After=network-online.target
 
 [Service]
 EnvironmentFile=/etc/football/{{.Name}}.env
-ExecStart=/usr/bin/python3 /opt/football/placeholder.py --name {{.Name}} --port {{.Port}} --health {{.HealthCheckPath}}
+ExecStart=/usr/bin/python3 /opt/football/{{if .Relay}}relay.py{{else}}placeholder.py --name {{.Name}}{{end}} --port {{.Port}} --health {{.HealthCheckPath}}
 DynamicUser=yes
 AmbientCapabilities=CAP_NET_BIND_SERVICE
 Restart=always
@@ -426,7 +535,7 @@ WantedBy=multi-user.target
 FOOTBALL_EOF
   put "$unit.new" "$unit" 0644 || exit 1
   if [ "$put_changed" = 1 ]; then systemctl daemon-reload || exit 4; fi
-  if [ "$put_changed" = 1 ] || [ "$env_changed" = 1 ]; then changed=1; else changed=0; fi
+  if [ "$put_changed" = 1 ] || [ "$env_changed" = 1 ] || [ "$placeholder_changed" = 1 ]; then changed=1; else changed=0; fi
   enable_unit football-{{.Name}}.service && run_unit football-{{.Name}}.service "$changed" || exit 4
   say "football-{{.Name}} runs the placeholder"
   exit 0

@@ -127,6 +127,56 @@ func apiAlarms(w APIWatch, t Thresholds) []alarm {
 	}
 }
 
+// chatFleetAlarms watch the chat fleet: its target group (errors, health) and its Auto Scaling group (size,
+// disk). A WebSocket is one request, its upgrade: a server that refuses upgrades answers 5XX, one that is
+// gone or overloaded shows as connection errors, so both count.
+func chatFleetAlarms(w FleetWatch, t Thresholds) []alarm {
+	tg := pulumi.StringMap{"LoadBalancer": w.LoadBalancer, "TargetGroup": w.TargetGroup}
+	asg := pulumi.StringMap{"AutoScalingGroupName": w.AutoScalingGroup}
+	return []alarm{
+		{role: RollbackChatErrors, parent: w.Component, essential: true,
+			queries: cloudwatch.MetricAlarmMetricQueryArray{
+				metricQuery("errors", "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", "Sum", tg),
+				metricQuery("connerrors", "AWS/ApplicationELB", "TargetConnectionErrorCount", "Sum", tg),
+				expression("FILL(errors, 0) + FILL(connerrors, 0)", "chat 5XX and connection errors (per minute)"),
+			},
+			period: 60, evaluate: 3, datapoints: 3, comparison: above, threshold: t.ChatErrorsPerMinute, missing: notBreaching,
+			description: "The chat servers answer WebSocket upgrades with 5XX, or the load balancer cannot connect to them, more than " +
+				"the threshold a minute for 3 minutes. The chat fleet's instance refresh watches this alarm and rolls a release back " +
+				"when it fires. Threshold: our default (thresholds.chatErrorsPerMinute)."},
+		{role: RollbackChatUnhealthy, parent: w.Component, essential: true, namespace: "AWS/ApplicationELB", metric: "UnHealthyHostCount",
+			stat: "Maximum", dimensions: tg, period: 60, evaluate: 3, datapoints: 3, comparison: atLeast, threshold: 1,
+			missing: notBreaching, description: "A chat server fails the load balancer's health check for 3 minutes. " +
+				"The chat fleet's instance refresh watches this alarm and rolls a release back when it fires."},
+		{role: "chat-healthy-below-min", parent: w.Component, essential: true, namespace: "AWS/ApplicationELB", metric: "HealthyHostCount",
+			stat: "Minimum", dimensions: tg, period: 60, evaluate: 3, datapoints: 3, comparison: below, threshold: float64(w.MinSize),
+			missing: breaching, description: fmt.Sprintf("Fewer healthy chat servers than the fleet's minimum (%d) for 3 minutes. "+
+				"Missing data counts as failing: no data means nothing healthy.", w.MinSize)},
+		{role: "chat-fleet-at-max", parent: w.Component, namespace: "AWS/AutoScaling", metric: "GroupDesiredCapacity",
+			stat: "Minimum", dimensions: asg, period: 60, evaluate: 15, datapoints: 15, comparison: atLeast, threshold: float64(w.MaxSize),
+			missing: notBreaching, description: fmt.Sprintf("The chat fleet has wanted its maximum size (%d servers) for 15 minutes: "+
+				"it cannot grow any further, and connections per server climb past the scaling target. Raise "+
+				"football:chat.fleet.max (or the instance type).", w.MaxSize)},
+		{role: "chat-in-service-below-desired", parent: w.Component,
+			queries: cloudwatch.MetricAlarmMetricQueryArray{
+				metricQuery("desired", "AWS/AutoScaling", "GroupDesiredCapacity", "Average", asg),
+				metricQuery("inservice", "AWS/AutoScaling", "GroupInServiceInstances", "Average", asg),
+				expression("desired - inservice", "servers missing from the desired size"),
+			},
+			period: 60, evaluate: 10, datapoints: 10, comparison: above, threshold: 0, missing: missing,
+			description: "The chat fleet has fewer servers in service than it wants for 10 minutes: launches fail " +
+				"(capacity, image, quota) or servers die as fast as they start."},
+		// Not chat-disk-used: that is the single server's alarm, and a move between the modes creates this one
+		// before it deletes that one. Alarm names are CloudWatch's keys (creating one overwrites an alarm of
+		// the same name), so the delete would take the new alarm with it.
+		{role: "chat-fleet-disk-used", parent: w.Component, essential: true, namespace: awsfacts.AgentNamespace, metric: "disk_used_percent",
+			stat: "Maximum", dimensions: pulumi.StringMap{"AutoScalingGroupName": w.AutoScalingGroup, "path": pulumi.String("/"), "fstype": pulumi.String(RootFSType)},
+			period: 300, evaluate: 1, datapoints: 1, comparison: above, threshold: t.DiskUsedPercent, missing: notBreaching,
+			description: "A chat server's root file system is fuller than the threshold (the CloudWatch agent's disk metric, the most " +
+				"used server of the fleet). Threshold: our default (thresholds.diskUsedPercent)."},
+	}
+}
+
 // instanceAlarms watch a single server: recover on a host failure, reboot on an instance failure, and
 // (with the agent) its disk.
 func instanceAlarms(w InstanceWatch, region string, t Thresholds) []alarm {

@@ -30,7 +30,13 @@ func (m *Monitoring) dashboard(ctx *pulumi.Context, name string, a MonitoringArg
 	// The dimension values are outputs; the body is assembled once they are known.
 	inputs := pulumi.Map{
 		"lb": a.API.LoadBalancer, "tg": a.API.TargetGroup, "asg": a.API.AutoScalingGroup,
-		"chat": a.Chat.InstanceID, "db": a.Database.Identifier, "members": a.Cache.Members,
+		"db": a.Database.Identifier, "members": a.Cache.Members,
+	}
+	if a.Chat != nil {
+		inputs["chat"] = a.Chat.InstanceID
+	}
+	if f := a.ChatFleet; f != nil {
+		inputs["chatTg"], inputs["chatAsg"] = f.TargetGroup, f.AutoScalingGroup
 	}
 	if a.NAT != nil {
 		inputs["nat"] = a.NAT.InstanceID
@@ -43,6 +49,7 @@ func (m *Monitoring) dashboard(ctx *pulumi.Context, name string, a MonitoringArg
 	body := inputs.ToMapOutput().ApplyT(func(v map[string]any) (string, error) {
 		s := func(k string) string { str, _ := v[k].(string); return str }
 		lb, tg, asg, chat, db := s("lb"), s("tg"), s("asg"), s("chat"), s("db")
+		chatTg, chatAsg := s("chatTg"), s("chatAsg")
 		widgets := []widget{
 			{"API requests and errors (per minute)", "Sum", [][]any{
 				{"AWS/ApplicationELB", "RequestCount", "LoadBalancer", lb},
@@ -60,16 +67,6 @@ func (m *Monitoring) dashboard(ctx *pulumi.Context, name string, a MonitoringArg
 				{"AWS/ApplicationELB", "HealthyHostCount", "LoadBalancer", lb, "TargetGroup", tg},
 			}},
 			{"API fleet CPU (%)", "Average", [][]any{{"AWS/EC2", "CPUUtilization", "AutoScalingGroupName", asg}}},
-			{"Chat server CPU (%) and status checks", "Maximum", [][]any{
-				{"AWS/EC2", "CPUUtilization", "InstanceId", chat, map[string]any{"stat": "Average"}},
-				{"AWS/EC2", "StatusCheckFailed", "InstanceId", chat},
-			}},
-			{"Servers: memory and root disk used (%)", "Maximum", [][]any{
-				{awsfacts.AgentNamespace, "mem_used_percent", "AutoScalingGroupName", asg},
-				{awsfacts.AgentNamespace, "disk_used_percent", "AutoScalingGroupName", asg, "path", "/", "fstype", RootFSType},
-				{awsfacts.AgentNamespace, "mem_used_percent", "InstanceId", chat},
-				{awsfacts.AgentNamespace, "disk_used_percent", "InstanceId", chat, "path", "/", "fstype", RootFSType},
-			}},
 			{"Database: CPU (%), connections", "Average", [][]any{
 				{"AWS/RDS", "CPUUtilization", "DBInstanceIdentifier", db},
 				{"AWS/RDS", "DatabaseConnections", "DBInstanceIdentifier", db},
@@ -78,6 +75,11 @@ func (m *Monitoring) dashboard(ctx *pulumi.Context, name string, a MonitoringArg
 				{"AWS/RDS", "FreeStorageSpace", "DBInstanceIdentifier", db},
 				{"AWS/RDS", "FreeableMemory", "DBInstanceIdentifier", db},
 			}},
+		}
+		if a.Chat != nil {
+			widgets = append(widgets[:4], append(chatWidgets(chat, asg), widgets[4:]...)...)
+		} else {
+			widgets = append(widgets[:4], append(chatFleetWidgets(lb, chatTg, chatAsg, asg), widgets[4:]...)...)
 		}
 		cache := widget{title: "Cache: engine CPU and memory used (%)", stat: "Average"}
 		members, _ := v["members"].([]string)
@@ -123,4 +125,47 @@ func (m *Monitoring) dashboard(ctx *pulumi.Context, name string, a MonitoringArg
 		return pulumi.StringOutput{}, err
 	}
 	return pulumi.Sprintf("https://%s.console.aws.amazon.com/cloudwatch/home?region=%s#dashboards:name=%s", a.Region, a.Region, dashName), nil
+}
+
+// chatWidgets are the single chat server's graphs, and the servers' memory and disk beside the API's (asg).
+func chatWidgets(chat, asg string) []widget {
+	return []widget{
+		{"Chat server CPU (%) and status checks", "Maximum", [][]any{
+			{"AWS/EC2", "CPUUtilization", "InstanceId", chat, map[string]any{"stat": "Average"}},
+			{"AWS/EC2", "StatusCheckFailed", "InstanceId", chat},
+		}},
+		{"Servers: memory and root disk used (%)", "Maximum", [][]any{
+			{awsfacts.AgentNamespace, "mem_used_percent", "AutoScalingGroupName", asg},
+			{awsfacts.AgentNamespace, "disk_used_percent", "AutoScalingGroupName", asg, "path", "/", "fstype", RootFSType},
+			{awsfacts.AgentNamespace, "mem_used_percent", "InstanceId", chat},
+			{awsfacts.AgentNamespace, "disk_used_percent", "InstanceId", chat, "path", "/", "fstype", RootFSType},
+		}},
+	}
+}
+
+// chatFleetWidgets are the chat fleet's graphs: connections per server (what it scales on), its size and
+// health, its errors, and the servers' memory and disk beside the API's (asg).
+func chatFleetWidgets(lb, tg, chatAsg, asg string) []widget {
+	return []widget{
+		{"Chat fleet: connections per server (average, busiest)", "Average", [][]any{
+			{awsfacts.AgentNamespace, awsfacts.AgentConnectionMetric, "AutoScalingGroupName", chatAsg},
+			{awsfacts.AgentNamespace, awsfacts.AgentConnectionMetric, "AutoScalingGroupName", chatAsg, map[string]any{"stat": "Maximum"}},
+		}},
+		{"Chat fleet: desired, in service, healthy", "Average", [][]any{
+			{"AWS/AutoScaling", "GroupDesiredCapacity", "AutoScalingGroupName", chatAsg},
+			{"AWS/AutoScaling", "GroupInServiceInstances", "AutoScalingGroupName", chatAsg},
+			{"AWS/ApplicationELB", "HealthyHostCount", "LoadBalancer", lb, "TargetGroup", tg},
+		}},
+		{"Chat: upgrades, 5XX and connection errors (per minute)", "Sum", [][]any{
+			{"AWS/ApplicationELB", "RequestCount", "LoadBalancer", lb, "TargetGroup", tg},
+			{"AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", "LoadBalancer", lb, "TargetGroup", tg},
+			{"AWS/ApplicationELB", "TargetConnectionErrorCount", "LoadBalancer", lb, "TargetGroup", tg},
+		}},
+		{"Servers: memory and root disk used (%)", "Maximum", [][]any{
+			{awsfacts.AgentNamespace, "mem_used_percent", "AutoScalingGroupName", asg},
+			{awsfacts.AgentNamespace, "disk_used_percent", "AutoScalingGroupName", asg, "path", "/", "fstype", RootFSType},
+			{awsfacts.AgentNamespace, "mem_used_percent", "AutoScalingGroupName", chatAsg},
+			{awsfacts.AgentNamespace, "disk_used_percent", "AutoScalingGroupName", chatAsg, "path", "/", "fstype", RootFSType},
+		}},
+	}
 }

@@ -29,10 +29,12 @@ const monitoringType = "football:monitoring:Monitoring"
 // CloudWatch agent's disk metric (the agent publishes in awsfacts.AgentNamespace; compute configures it).
 const RootFSType = "ext4"
 
-// Roles of the alarms an instance refresh watches to roll a release back.
+// Roles of the alarms an instance refresh watches to roll a release back: the API's, and the chat fleet's.
 const (
-	RollbackTarget5xx = "api-target-5xx"
-	RollbackUnhealthy = "api-unhealthy-hosts"
+	RollbackTarget5xx     = "api-target-5xx"
+	RollbackUnhealthy     = "api-unhealthy-hosts"
+	RollbackChatErrors    = "chat-target-errors"
+	RollbackChatUnhealthy = "chat-unhealthy-hosts"
 )
 
 // AlarmName is an alarm's name in CloudWatch: <project>-<stack>-<role>. Names are known before the alarms
@@ -51,7 +53,20 @@ type APIWatch struct {
 	MinSize int
 }
 
-// InstanceWatch is a single server: the chat server, or the NAT instance.
+// FleetWatch is the chat fleet: its target group behind the load balancer and its Auto Scaling group.
+type FleetWatch struct {
+	// Component is the ChatFleet; the alarms are registered under it.
+	Component pulumi.Resource
+	// LoadBalancer and TargetGroup are the ARN suffixes CloudWatch names them by.
+	LoadBalancer, TargetGroup pulumi.StringInput
+	// AutoScalingGroup is the group's name.
+	AutoScalingGroup pulumi.StringInput
+	// MinSize and MaxSize are the group's bounds: fewer healthy servers than MinSize page, and so does a
+	// fleet that stays at MaxSize (it cannot grow any more).
+	MinSize, MaxSize int
+}
+
+// InstanceWatch is a single server: the chat server, the jump host, or the NAT instance.
 type InstanceWatch struct {
 	Component  pulumi.Resource
 	Role       string // names its alarms: "chat", "net-nat"
@@ -99,7 +114,11 @@ type MonitoringArgs struct {
 	// Project and Stack name the alarms and the dashboard. Required.
 	Project, Stack string
 	API            *APIWatch
-	Chat           *InstanceWatch
+	// Chat is the single chat server; ChatFleet the chat fleet (exactly one of them).
+	Chat      *InstanceWatch
+	ChatFleet *FleetWatch
+	// JumpHost is the SSH jump host, when the stack has one.
+	JumpHost *InstanceWatch
 	// NAT is the NAT instance, when the network has one.
 	NAT         *InstanceWatch
 	NATGateways []NATGatewayWatch
@@ -116,8 +135,11 @@ func (a MonitoringArgs) validate() error {
 	if !namePart.MatchString(a.Project) || !namePart.MatchString(a.Stack) {
 		errs = append(errs, fmt.Errorf("wiring: Project %q and Stack %q must be letters, digits, _ and -", a.Project, a.Stack))
 	}
-	if a.API == nil || a.Chat == nil || a.Database == nil || a.Cache == nil {
-		errs = append(errs, errors.New("wiring: API, Chat, Database and Cache are required"))
+	if a.API == nil || a.Database == nil || a.Cache == nil {
+		errs = append(errs, errors.New("wiring: API, Database and Cache are required"))
+	}
+	if (a.Chat == nil) == (a.ChatFleet == nil) {
+		errs = append(errs, errors.New("wiring: exactly one of Chat (a single server) and ChatFleet is required"))
 	}
 	return errors.Join(errs...)
 }
@@ -186,7 +208,15 @@ func NewMonitoring(ctx *pulumi.Context, name string, args *MonitoringArgs, opts 
 // catalogue lists every alarm of the full set for what args watch.
 func (a MonitoringArgs) catalogue() []alarm {
 	out := apiAlarms(*a.API, a.Thresholds)
-	out = append(out, instanceAlarms(*a.Chat, a.Region, a.Thresholds)...)
+	if a.Chat != nil {
+		out = append(out, instanceAlarms(*a.Chat, a.Region, a.Thresholds)...)
+	}
+	if a.ChatFleet != nil {
+		out = append(out, chatFleetAlarms(*a.ChatFleet, a.Thresholds)...)
+	}
+	if a.JumpHost != nil {
+		out = append(out, instanceAlarms(*a.JumpHost, a.Region, a.Thresholds)...)
+	}
 	if a.NAT != nil {
 		out = append(out, instanceAlarms(*a.NAT, a.Region, a.Thresholds)...)
 	}

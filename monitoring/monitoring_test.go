@@ -69,6 +69,7 @@ func TestBadWiringRegistersNothing(t *testing.T) {
 		return err
 	})
 	require.Error(t, err)
-	assert.ErrorContains(t, err, "wiring: API, Chat, Database and Cache are required")
+	assert.ErrorContains(t, err, "wiring: API, Database and Cache are required")
+	assert.ErrorContains(t, err, "wiring: exactly one of Chat (a single server) and ChatFleet is required")
 	assert.Empty(t, m.All())
 }

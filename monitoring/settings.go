@@ -86,6 +86,9 @@ type Thresholds struct {
 	CacheEvictionsPerMinute float64 `json:"cacheEvictionsPerMinute,omitempty"`
 	// CacheReplicationLagSeconds: a replica's lag behind the primary. Optional; default 10; allowed 1..3600.
 	CacheReplicationLagSeconds float64 `json:"cacheReplicationLagSeconds,omitempty"`
+	// ChatErrorsPerMinute: chat requests (WebSocket upgrades) the chat fleet answers with 5XX plus connections
+	// the load balancer could not open to it, a minute, for 3 minutes. Optional; default 5; allowed 1..100000.
+	ChatErrorsPerMinute float64 `json:"chatErrorsPerMinute,omitempty"`
 	// WAFBlockedPerMinute: requests the web ACL blocks a minute, sustained for 5 minutes (the internet's
 	// background of scanners is blocked all day; a spike means an attack or a rule hitting real users).
 	// Optional; default 100; allowed 1..1000000.
@@ -120,6 +123,7 @@ func (s Settings) WithDefaults() Settings {
 		{&t.DBCPUPercent, 90}, {&t.DBConnectionsPercent, 80}, {&t.DBFreeStoragePercent, 10}, {&t.DBFreeMemoryPercent, 10},
 		{&t.CacheCPUPercent, 90}, {&t.CacheMemoryPercent, 90}, {&t.CacheConnections, 1000},
 		{&t.CacheEvictionsPerMinute, 100}, {&t.CacheReplicationLagSeconds, 10}, {&t.WAFBlockedPerMinute, 100},
+		{&t.ChatErrorsPerMinute, 5},
 	} {
 		if *d.v == 0 {
 			*d.v = d.def
@@ -193,6 +197,7 @@ func (s Settings) Validate() error {
 		{"cacheConnections", t.CacheConnections, 1, 65000}, {"cacheEvictionsPerMinute", t.CacheEvictionsPerMinute, 1, 1000000},
 		{"cacheReplicationLagSeconds", t.CacheReplicationLagSeconds, 1, 3600},
 		{"wafBlockedPerMinute", t.WAFBlockedPerMinute, 1, 1000000},
+		{"chatErrorsPerMinute", t.ChatErrorsPerMinute, 1, 100000},
 	} {
 		if r.v < r.lo || r.v > r.h {
 			fail("thresholds."+r.path, r.v, "allowed "+strconv.FormatFloat(r.lo, 'f', -1, 64)+".."+strconv.FormatFloat(r.h, 'f', -1, 64))

@@ -34,7 +34,14 @@ PROJECT = os.path.dirname(HERE)
 CERT = "arn:aws:acm:ap-northeast-2:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
 
 # name, stack, edits: (config key, path inside its object, value; None deletes), secrets, downtime (AWS's
-# behaviour for that kind of update: not measured by the harness)
+# behaviour for that kind of update: not measured by the harness), and optionally the edits of the
+# starting point (applied and `up`ed first; the row then measures going from there to the edits, which
+# are applied to the committed stack file, so [] means "back to the committed stack")
+CHAT_TO_FLEET = ("every chat connection closes once: ws://<chat server>:8080 stops with the old server, clients reconnect to "
+                 "ws://<load balancer>:8443/ (no domain) or the same wss://chat.<zone>/ (domain) once the new servers pass health checks (minutes)")
+CHAT_TO_SINGLE = ("every chat connection closes once: the fleet drains (fleet.drainSeconds), clients reconnect to the new server's "
+                  "ws://<Elastic IP>:8080 (a new address) or the same wss://chat.<zone>/ once it passes health checks (minutes)")
+
 OPERATIONS = [
     ("add an AZ", "dev", [("football:network", "availabilityZones", ["ap-northeast-2a", "ap-northeast-2c", "ap-northeast-2d"])], {},
      "none"),
@@ -78,6 +85,17 @@ OPERATIONS = [
     ("pulumi destroy", "prod", [], {}, "none", "destroy"),
     ("pulumi destroy", "dev", [], {}, "everything", "destroy"),
     ("tear down (unlocked)", "prod", [], {}, "everything", "teardown"),
+    # The chat rows name both ends explicitly, so they measure the same move whatever the committed stack runs.
+    ("chat: single to fleet", "dev", [("football:chat", "mode", "fleet")], {}, CHAT_TO_FLEET, [("football:chat", "mode", "single")]),
+    ("chat: fleet to single", "dev", [("football:chat", "mode", "single")], {}, CHAT_TO_SINGLE, [("football:chat", "mode", "fleet")]),
+    ("chat: single to fleet", "prod", [("football:chat", "mode", "fleet")], {}, CHAT_TO_FLEET, [("football:chat", "mode", "single")]),
+    ("chat: fleet to single", "prod", [("football:chat", "mode", "single")], {}, CHAT_TO_SINGLE, [("football:chat", "mode", "fleet")]),
+    ("chat: single to fleet with a domain", "prod",
+     [("football:chat", "mode", "fleet"), ("football:domain", "zone", "example.com"), ("football:api", "allowHttpOnly", None)], {},
+     "every chat connection closes once and reconnects to the same wss://chat.<zone>/ (the host rule moves to the fleet's target group)",
+     [("football:chat", "mode", "single"), ("football:domain", "zone", "example.com"), ("football:api", "allowHttpOnly", None)]),
+    ("chat fleet: SSH jump host on", "dev", [("football:chat", "mode", "fleet"), ("football:chat", "sshCidrs", ["203.0.113.0/24"])], {},
+     "none: SSH reaches the private servers through the new host; Session Manager as before", [("football:chat", "mode", "fleet")]),
 ]
 
 def run(cmd, env=None, check=True, **kw):
@@ -217,6 +235,7 @@ def main():
         description="Measures the day-2 table with the optional real Pulumi engine harness (set REALENGINE to its "
                     "directory; it is not part of this repository). Exits 2 when the harness or PyYAML is missing.")
     ap.add_argument("--only", default="", help="comma-separated operation names (default: all)")
+    ap.add_argument("--stack", default="", help="only the operations of this stack (default: every stack)")
     ap.add_argument("--workdir", default="/tmp/football-day2")
     ap.add_argument("--project", default=PROJECT, help="the checkout to measure (default: this one)")
     args = ap.parse_args()
@@ -241,7 +260,7 @@ def main():
     os.makedirs(args.workdir, exist_ok=True)
     base = os.path.join(args.workdir, "base")
     copy_project(base)
-    stacks = sorted({op[1] for op in OPERATIONS if not only or op[0] in only})
+    stacks = sorted({op[1] for op in OPERATIONS if (not only or op[0] in only) and (not args.stack or op[1] == args.stack)})
     shutil.rmtree(state_dir(home, base), ignore_errors=True)
     for stack in stacks:
         run([os.path.join(re_dir, "up.sh"), base, stack])
@@ -251,11 +270,19 @@ def main():
 
     print("| Operation | Stack | Preview | Replaced (why) | Updated (why) | up | Second preview | Downtime |")
     print("|---|---|---|---|---|---|---|---|")
-    for i, (name, stack, edits, secrets, downtime, *kind) in enumerate(OPERATIONS):
-        if only and name not in only:
+    for i, (name, stack, edits, secrets, downtime, *extra) in enumerate(OPERATIONS):
+        # A row may add the edits it starts from (a list) and what it runs instead of up ("destroy", "teardown").
+        start = [e for e in extra if isinstance(e, list)]
+        kind = [e for e in extra if isinstance(e, str)]
+        if only and name not in only or args.stack and stack != args.stack:
             continue
         shutil.rmtree(state_dir(home, base))
         shutil.copytree(snapshot, state_dir(home, base))
+        if start:
+            origin = os.path.join(args.workdir, f"op{i:02d}-start")
+            copy_project(origin)
+            edit(os.path.join(origin, f"Pulumi.{stack}.yaml"), start[0])
+            run([os.path.join(re_dir, "up.sh"), origin, stack], env={"STATE_OF": base})
         work = os.path.join(args.workdir, f"op{i:02d}")
         copy_project(work)
         edit(os.path.join(work, f"Pulumi.{stack}.yaml"), edits)

@@ -161,6 +161,11 @@ func Load(ctx *pulumi.Context, keys []string) (*Config, error) {
 
 	c.Network.Profile, c.Network.Region = c.Environment, c.Region
 	c.Network = c.Network.WithDefaults()
+	fleet := c.Chat.Mode == compute.ModeFleet
+	if decoded["chat"] && fleet && c.Chat.AvailabilityZone != "" {
+		add(fmt.Errorf("%s:chat.availabilityZone: %q is not allowed with %s:chat.mode fleet; the fleet spans every AZ of %s:network.availabilityZones",
+			project, c.Chat.AvailabilityZone, project, project))
+	}
 	if c.Chat.AvailabilityZone == "" && len(c.Network.AvailabilityZones) > 0 {
 		c.Chat.AvailabilityZone = c.Network.AvailabilityZones[0]
 	}
@@ -203,7 +208,23 @@ func Load(ctx *pulumi.Context, keys []string) (*Config, error) {
 // crossChecks are the rules that span sections.
 func (c *Config) crossChecks(ctx *pulumi.Context) error {
 	var errs []error
-	if !slices.Contains(c.Network.AvailabilityZones, c.Chat.AvailabilityZone) {
+	fleet := c.Chat.Mode == compute.ModeFleet
+	if fleet && len(c.Network.AvailabilityZones) < 2 {
+		errs = append(errs, fmt.Errorf("%s:chat.mode: \"fleet\" is not allowed with %d AZ(s) in %s:network.availabilityZones; the fleet spreads its servers "+
+			"over at least two AZs so that losing one keeps the chat up", c.Project, len(c.Network.AvailabilityZones), c.Project))
+	}
+	if fleet && !c.Domain.Enabled() {
+		switch p := c.Chat.ChatPort; p {
+		case 80, 443:
+			errs = append(errs, fmt.Errorf("%s:chat.chatPort: %d is not allowed with mode fleet and no %s:domain; the load balancer's API listeners "+
+				"use 80 and 443 and the chat listener needs a port of its own, such as 8443", c.Project, p, c.Project))
+		case c.API.AppPort:
+			errs = append(errs, fmt.Errorf("%s:chat.chatPort: %d is not allowed with mode fleet and no %s:domain; it equals %s:api.appPort, and on the "+
+				"shared load balancer one port number would name both the chat listener and the API's targets: pick another, such as 8443",
+				c.Project, p, c.Project, c.Project))
+		}
+	}
+	if !fleet && !slices.Contains(c.Network.AvailabilityZones, c.Chat.AvailabilityZone) {
 		errs = append(errs, fmt.Errorf("%s:chat.availabilityZone: %q is not allowed; must be one of football:network.availabilityZones %v",
 			c.Project, c.Chat.AvailabilityZone, c.Network.AvailabilityZones))
 	}
@@ -214,6 +235,7 @@ func (c *Config) crossChecks(ctx *pulumi.Context) error {
 	for _, t := range []struct{ key, instanceType string }{
 		{"chat.instanceType", c.Chat.InstanceType}, {"api.instanceType", c.API.InstanceType},
 		{"network.natInstanceType", map[bool]string{true: c.Network.NATInstanceType}[c.Network.NAT == network.NATInstance]},
+		{"chat.sshCidrs (the jump host)", map[bool]string{true: compute.JumpHostInstanceType}[fleet && len(c.Chat.SSHCidrs) > 0]},
 	} {
 		if t.instanceType == "" {
 			continue

@@ -43,7 +43,9 @@ var forceNew = map[string][]string{
 type day2 struct {
 	name  string
 	stack string
-	set   map[string]string // "section.path" (under football:) -> JSON value, or a top-level key
+	// base is where the operation starts: the committed stack edited so (nil: as committed).
+	base map[string]string
+	set  map[string]string // "section.path" (under football:) -> JSON value, or a top-level key
 	// replaced are the resources (by logical name) this operation deliberately replaces.
 	replaced []string
 }
@@ -55,6 +57,7 @@ var routine = []day2{
 	{name: "add an AZ", stack: "prod", set: map[string]string{"network.availabilityZones": `["ap-northeast-2a","ap-northeast-2c","ap-northeast-2d"]`}},
 	{name: "API instance type", stack: "prod", set: map[string]string{"api.instanceType": `"t4g.medium"`}},
 	{name: "chat instance type", stack: "prod", set: map[string]string{"chat.instanceType": `"t4g.small"`}},
+	{name: "chat instance type (single server)", stack: "dev", set: map[string]string{"chat.instanceType": `"t4g.small"`}},
 	{name: "NAT instance type", stack: "dev", set: map[string]string{"network.natInstanceType": `"t4g.micro"`}},
 	{name: "set a certificate", stack: "prod", set: map[string]string{
 		"api.certificateArn": `"arn:aws:acm:ap-northeast-2:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789"`,
@@ -63,7 +66,10 @@ var routine = []day2{
 	{name: "flow logs on", stack: "dev", set: map[string]string{"network.flowLogs.enabled": `true`}},
 	{name: "access logs on", stack: "dev", set: map[string]string{"api.accessLogs.enabled": `true`}},
 	{name: "SSH CIDR", stack: "prod", set: map[string]string{"chat.sshCidrs": `["203.0.113.0/24"]`}},
-	{name: "chat port", stack: "prod", set: map[string]string{"chat.chatPort": `443`}},
+	{name: "chat port (single server)", stack: "prod", base: map[string]string{"chat.mode": `"single"`}, set: map[string]string{"chat.chatPort": `443`}},
+	// The fleet's target group is on the chat port, which a target group cannot change (like the API's
+	// app port): a new one takes over, the servers follow by instance refresh.
+	{name: "chat port (fleet)", stack: "prod", set: map[string]string{"chat.chatPort": `9443`}, replaced: []string{"chat-tg"}},
 	{name: "new Ubuntu image", stack: "dev", set: map[string]string{"images.arm64": `"ami-0fedcba9876543210"`},
 		replaced: []string{"chat-server", "net-nat", "ubuntu-arm64"}}, // the pin takes over from the recorded image
 }
@@ -76,7 +82,7 @@ func planEdited(t *testing.T, stack string, set map[string]string, opts mock.Opt
 	return m
 }
 
-// runEdited runs the program on a committed stack file with config edits applied and returns its error.
+// runEdited is planEdited for configurations that may be refused: it returns the program's error.
 func runEdited(t *testing.T, stack string, set map[string]string, opts mock.Options) (*mock.Mocks, error) {
 	t.Helper()
 	st, err := stackfile.Load("..", stack)
@@ -238,8 +244,14 @@ func TestRoutineChangesReplaceNothing(t *testing.T) {
 	for _, op := range routine {
 		t.Run(op.stack+"/"+op.name, func(t *testing.T) {
 			t.Parallel()
-			before := planEdited(t, op.stack, nil, mock.Options{})
-			after := planEdited(t, op.stack, op.set, mock.Options{})
+			before := planEdited(t, op.stack, op.base, mock.Options{})
+			edits := map[string]string{}
+			for _, m := range []map[string]string{op.base, op.set} {
+				for k, v := range m {
+					edits[k] = v
+				}
+			}
+			after := planEdited(t, op.stack, edits, mock.Options{})
 			got := replacedBy(before, after)
 			names := []string{}
 			for n := range got {
@@ -267,10 +279,11 @@ func TestRoutineChangesReplaceNothing(t *testing.T) {
 // endpoint, the chat port), its instance's inputs stay the same; the settings travel in the association.
 func TestChatServerIgnoresItsSettings(t *testing.T) {
 	t.Parallel()
-	before := planEdited(t, "prod", nil, mock.Options{})
+	single := map[string]string{"chat.mode": `"single"`}
+	before := planEdited(t, "prod", single, mock.Options{})
 	after := planEdited(t, "prod", map[string]string{
 		"api.certificateArn": `"arn:aws:acm:ap-northeast-2:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789"`,
-		"api.allowHttpOnly":  ``, "chat.chatPort": `443`,
+		"api.allowHttpOnly":  ``, "chat.chatPort": `443`, "chat.mode": `"single"`,
 	}, mock.Options{})
 	chatBefore, chatAfter := byName(t, before, "chat-server"), byName(t, after, "chat-server")
 	assert.Equal(t, chatBefore.Inputs.Mappable(), chatAfter.Inputs.Mappable(), "the chat server's inputs must not follow its settings")
@@ -306,8 +319,9 @@ func TestPreviewOfANewAZKnowsWhatExists(t *testing.T) {
 					}
 				}
 			}
-			// The chat server, and in dev the NAT instance, its two routes and the four S3 associations.
-			assert.GreaterOrEqual(t, checked, map[string]int{"dev": 7, "prod": 5}[stack])
+			// In dev the chat server, the NAT instance, its two routes and the four S3 associations; in prod
+			// (a chat fleet, NAT gateways) the four S3 associations.
+			assert.GreaterOrEqual(t, checked, map[string]int{"dev": 7, "prod": 4}[stack])
 			// The simulation is real: the lists awsx returns are unknown, so the load balancer's are too.
 			subnets, known := byName(t, preview, "api-alb").Input("subnets")
 			assert.True(t, !known || subnets.ContainsUnknowns(), "the preview must not know the new AZ's subnet: %v", subnets)

@@ -13,8 +13,9 @@ import (
 	"github.com/football/football-infra/internal/mock"
 )
 
-// withDomain is prod as committed, with the domain its comment shows set (and allowHttpOnly gone).
-var withDomain = map[string]string{"domain.zone": `"example.com"`, "api.allowHttpOnly": ``}
+// withDomain is prod as committed, with the domain its comment shows set (and allowHttpOnly gone), and
+// one chat server (mode single) behind the load balancer; chat_test.go covers the fleet with a domain.
+var withDomain = map[string]string{"domain.zone": `"example.com"`, "api.allowHttpOnly": ``, "chat.mode": `"single"`}
 
 // zones is the account's hosted zones in these tests.
 var zones = mock.Options{HostedZones: []string{"example.com"}}

@@ -62,24 +62,38 @@ func alarmDimensions(t *testing.T, a *mock.Resource) map[string]map[string]strin
 // the two rollback alarms, which exist.
 func TestAlarmsWatchTheStacksOwnResources(t *testing.T) {
 	t.Parallel()
-	m := planWith(t, "prod", "", "")
+	for mode, set := range map[string]map[string]string{"fleet (committed)": nil, "single": {"chat.mode": `"single"`}} {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			alarmsWatchOwnResources(t, planEdited(t, "prod", set, mock.Options{}), set != nil)
+		})
+	}
+}
+
+func alarmsWatchOwnResources(t *testing.T, m *mock.Mocks, single bool) {
 	alarms := m.ByType(alarmType)
 	require.NotEmpty(t, alarms)
 
 	alb := m.One(t, "aws:lb/loadBalancer:LoadBalancer")
-	tg := m.One(t, "aws:lb/targetGroup:TargetGroup")
-	asg := m.One(t, "aws:autoscaling/group:Group")
+	asg := named(t, m, "aws:autoscaling/group:Group", "api-asg")
+	var tgs, asgs []string
+	for _, tg := range m.ByType("aws:lb/targetGroup:TargetGroup") {
+		tgs = append(tgs, output(t, tg, "arnSuffix"))
+	}
+	for _, g := range m.ByType("aws:autoscaling/group:Group") {
+		asgs = append(asgs, g.ID)
+	}
 	db := m.One(t, "aws:rds/instance:Instance")
 	rg := m.One(t, "aws:elasticache/replicationGroup:ReplicationGroup")
 	topic := m.One(t, "aws:sns/topic:Topic")
 	acl := m.One(t, "aws:wafv2/webAcl:WebAcl")
-	var chat *mock.Resource
+	var instances []string
 	for _, i := range m.ByType("aws:ec2/instance:Instance") {
 		if i.Name == "chat-server" {
-			chat = i
+			instances = append(instances, i.ID)
 		}
 	}
-	require.NotNil(t, chat)
+	require.Equal(t, single, len(instances) == 1, "a chat server in mode single only")
 	members, ok := rg.Output("memberClusters")
 	require.True(t, ok)
 	var memberIDs []string
@@ -91,9 +105,9 @@ func TestAlarmsWatchTheStacksOwnResources(t *testing.T) {
 	// What each dimension must equal: the watched resource's own output.
 	want := map[string][]string{
 		"LoadBalancer":         {output(t, alb, "arnSuffix")},
-		"TargetGroup":          {output(t, tg, "arnSuffix")},
-		"AutoScalingGroupName": {asg.ID},
-		"InstanceId":           {chat.ID},
+		"TargetGroup":          tgs,
+		"AutoScalingGroupName": asgs,
+		"InstanceId":           instances,
 		"DBInstanceIdentifier": {output(t, db, "identifier")},
 		"CacheClusterId":       memberIDs,
 		"path":                 {"/"},
@@ -124,21 +138,32 @@ func TestAlarmsWatchTheStacksOwnResources(t *testing.T) {
 		assert.Equal(t, []string{topicARN}, a.Strs("okActions"), "%s says when it is over", a.Name)
 		assert.NotEmpty(t, a.Str("treatMissingData"), a.Name)
 	}
-	for _, k := range []string{"LoadBalancer", "TargetGroup", "AutoScalingGroupName", "InstanceId", "DBInstanceIdentifier", "CacheClusterId", "NatGatewayId", "WebACL"} {
+	for _, k := range []string{"LoadBalancer", "TargetGroup", "AutoScalingGroupName", "DBInstanceIdentifier", "CacheClusterId", "NatGatewayId", "WebACL"} {
 		assert.True(t, seen[k], "no alarm watches %s", k)
 	}
+	assert.Equal(t, single, seen["InstanceId"], "only the single chat server is watched by instance")
 	assert.Len(t, gateways, 2, "one set of alarms per NAT gateway (perAz, 2 AZs)")
 
 	byName := map[string]*mock.Resource{}
 	for _, a := range alarms {
 		byName[a.Name] = a
 	}
-	recover := byName["chat-system-check"]
-	require.NotNil(t, recover)
-	assert.Equal(t, "StatusCheckFailed_System", recover.Str("metricName"))
-	assert.Contains(t, recover.Strs("alarmActions"), "arn:aws:automate:ap-northeast-2:ec2:recover")
-	assert.Equal(t, "breaching", recover.Str("treatMissingData"), "a chat server that stops reporting must page")
-	assert.Contains(t, byName["chat-instance-check"].Strs("alarmActions"), "arn:aws:automate:ap-northeast-2:ec2:reboot")
+	if single {
+		recover := byName["chat-system-check"]
+		require.NotNil(t, recover)
+		assert.Equal(t, "StatusCheckFailed_System", recover.Str("metricName"))
+		assert.Contains(t, recover.Strs("alarmActions"), "arn:aws:automate:ap-northeast-2:ec2:recover")
+		assert.Equal(t, "breaching", recover.Str("treatMissingData"), "a chat server that stops reporting must page")
+		assert.Contains(t, byName["chat-instance-check"].Strs("alarmActions"), "arn:aws:automate:ap-northeast-2:ec2:reboot")
+	} else {
+		atMax := byName["chat-fleet-at-max"]
+		require.NotNil(t, atMax, "the fleet pages when it cannot grow")
+		limit, _ := atMax.Num("threshold")
+		maxSize, _ := named(t, m, "aws:autoscaling/group:Group", "chat-asg").Num("maxSize")
+		assert.Equal(t, maxSize, limit, "at its maximum size")
+		chatRollback := named(t, m, "aws:autoscaling/group:Group", "chat-asg").Strs("instanceRefresh.preferences.alarmSpecification.alarms")
+		assert.Equal(t, []string{"football-prod-chat-target-errors", "football-prod-chat-unhealthy-hosts"}, chatRollback)
+	}
 	assert.Equal(t, "notBreaching", byName["data-db-cpu"].Str("treatMissingData"), "a stopped database does not page")
 
 	rollback := asg.Strs("instanceRefresh.preferences.alarmSpecification.alarms")
@@ -158,7 +183,7 @@ func TestAlarmsWatchTheStacksOwnResources(t *testing.T) {
 		case strings.HasPrefix(a.Name, "api-"):
 			assert.Equal(t, "football:compute:ApiTier", parent.Type, a.Name)
 		case strings.HasPrefix(a.Name, "chat-"):
-			assert.Equal(t, "football:compute:ChatBastion", parent.Type, a.Name)
+			assert.Equal(t, map[bool]string{true: "football:compute:ChatBastion", false: "football:compute:ChatFleet"}[single], parent.Type, a.Name)
 		case strings.HasPrefix(a.Name, "data-"):
 			assert.Equal(t, "football:data:DataTier", parent.Type, a.Name)
 		case strings.HasPrefix(a.Name, "net-"):
@@ -175,7 +200,11 @@ func TestAlarmsWatchTheStacksOwnResources(t *testing.T) {
 		var agent struct{ Statement []map[string]any }
 		require.NoError(t, json.Unmarshal([]byte(named(t, m, "aws:iam/rolePolicy:RolePolicy", role+"-cloudwatch-agent").Str("policy")), &agent))
 		allowed := agent.Statement[1]["Condition"].(map[string]any)["StringEquals"].(map[string]any)["cloudwatch:namespace"]
-		assert.Equal(t, allowed, named(t, m, alarmType, role+"-disk-used").Str("namespace"), role)
+		alarm := role + "-disk-used"
+		if role == "chat" && !single {
+			alarm = "chat-fleet-disk-used"
+		}
+		assert.Equal(t, allowed, named(t, m, alarmType, alarm).Str("namespace"), role)
 	}
 }
 

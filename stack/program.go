@@ -150,28 +150,9 @@ func DeployConfig(ctx *pulumi.Context, cfg *Config) (pulumi.Map, error) {
 		return nil, err
 	}
 
-	chat, err := compute.NewChatBastion(ctx, "chat", &compute.ChatBastionArgs{
-		ChatSettings:        cfg.Chat,
-		PermissionsBoundary: boundary,
-		VPCID:               net.VPCID,
-		// One subnet by AZ, not an index into the tier's list: that list is unknown in the preview of a
-		// deployment that adds an AZ, and an unknown subnet would show the server as replaced.
-		SubnetID:  net.SubnetID(network.Public, cfg.Chat.AvailabilityZone),
-		ImageID:   imageOf(cfg.Chat.InstanceType),
-		RedisHost: db.RedisPrimaryAddress,
-		RedisPort: db.RedisPort,
-		RedisTLS:  db.RedisTLS,
-		// Ignored (and "") when Redis runs without TLS and AUTH.
-		RedisAuthSecretARN: db.RedisAuthSecretARN,
-		APIBaseURL:         chatAPIURL,
-		// The provider's default tags stop at the resources Pulumi creates; launches get them here.
-		Tags:          cfg.DefaultTags,
-		OwnRepository: chatRepo,
-		Image:         chatImage.Image,
-		ImageTags:     chatImage.Tags,
-		Logs:          cfg.logShipping("chat"),
-		// With a domain the chat port admits only the load balancer (wss:// through the HTTPS listener).
-		LoadBalancerSecurityGroupID: map[bool]pulumi.StringInput{true: albSG, false: nil}[cfg.Domain.Enabled()],
+	chat, err := cfg.deployChat(ctx, chatArgs{
+		net: net, db: db, image: imageOf(cfg.Chat.InstanceType), arm64: images.IDs["arm64"],
+		apiURL: chatAPIURL, albSG: albSG, repository: chatRepo, release: chatImage, boundary: boundary,
 	})
 	if err != nil {
 		return nil, err
@@ -184,7 +165,7 @@ func DeployConfig(ctx *pulumi.Context, cfg *Config) (pulumi.Map, error) {
 		PublicSubnetIDs:        net.PublicSubnetIDs,
 		PrivateSubnetIDs:       net.PrivateSubnetIDs,
 		ImageID:                imageOf(cfg.API.InstanceType),
-		BastionSecurityGroupID: chat.SecurityGroupID,
+		BastionSecurityGroupID: chat.bastionSG,
 		DBHost:                 db.DBAddress,
 		DBPort:                 db.DBPort,
 		DBName:                 db.DBName,
@@ -200,13 +181,13 @@ func DeployConfig(ctx *pulumi.Context, cfg *Config) (pulumi.Map, error) {
 		Logs:                   cfg.logShipping("api"),
 		RollbackAlarms:         cfg.rollbackAlarms(),
 		Certificate:            map[bool]pulumi.StringInput{true: front.CertificateARN, false: nil}[cfg.Domain.Enabled()],
-		Chat:                   cfg.chatRoute(chat),
+		Chat:                   chat.route,
 	})
 	if err != nil {
 		return nil, err
 	}
 	resolveAPISG(api.SecurityGroupID)
-	resolveChatSG(chat.SecurityGroupID)
+	resolveChatSG(chat.securityGroupID)
 	resolveAPIURL(api.URL)
 	resolveALBARN(api.LoadBalancerARN)
 	resolveALBDNS(api.LoadBalancerDNSName)
@@ -252,15 +233,17 @@ func DeployConfig(ctx *pulumi.Context, cfg *Config) (pulumi.Map, error) {
 		"apiTargetGroupArn":   api.TargetGroupARN,
 		"apiAsgName":          api.AutoScalingGroupName,
 		"apiSecurityGroupId":  api.SecurityGroupID,
-		"chatUrl":             chat.ChatURL,
-		"bastionPublicIp":     chat.PublicIP,
-		"bastionInstanceId":   chat.InstanceID,
-		"sshProxyJump":        chat.SSHProxyJump,
-		"chatSecurityGroupId": chat.SecurityGroupID,
+		"chatUrl":             chat.url(api),
+		"chatMode":            pulumi.String(cfg.Chat.Mode),
+		"chatAsgName":         chat.asgName,
+		"bastionPublicIp":     chat.publicIP,
+		"bastionInstanceId":   chat.instanceID,
+		"sshProxyJump":        chat.proxyJump,
+		"chatSecurityGroupId": chat.securityGroupID,
 		"apiRepositoryUrl":    api.RepositoryURL,
 		"apiImage":            api.Image,
-		"chatRepositoryUrl":   chat.RepositoryURL,
-		"chatImage":           chat.Image,
+		"chatRepositoryUrl":   chat.repositoryURL,
+		"chatImage":           chat.image,
 
 		"rdsEndpoint":         db.DBEndpoint,
 		"dbAddress":           db.DBAddress,
@@ -294,17 +277,6 @@ func DeployConfig(ctx *pulumi.Context, cfg *Config) (pulumi.Map, error) {
 	return outputs, nil
 }
 
-// chatRoute is the chat server behind the load balancer, with a domain (nil without one).
-func (c *Config) chatRoute(chat *compute.ChatBastion) *compute.ChatRoute {
-	if !c.Domain.Enabled() {
-		return nil
-	}
-	return &compute.ChatRoute{
-		Host: c.Domain.ChatHost, InstanceID: chat.InstanceID, Port: c.Chat.ChatPort,
-		HealthCheckPath: compute.ChatHealthCheckPath, SecurityGroupID: chat.SecurityGroupID,
-	}
-}
-
 // logShipping is where a service's servers send their logs: /<project>/<stack>/<service>.
 func (c *Config) logShipping(service string) compute.LogShipping {
 	return compute.LogShipping{
@@ -313,6 +285,17 @@ func (c *Config) logShipping(service string) compute.LogShipping {
 		KMSKeyARN:     c.Monitoring.LogKMSKeyARN,
 		// What the servers logged (logins through the bastion included) outlives the stack in prod.
 		RetainOnDelete: *c.Monitoring.RetainLogs,
+	}
+}
+
+// chatRollbackAlarms are the alarms the chat fleet's instance refresh watches (none while alarms are off).
+func (c *Config) chatRollbackAlarms() []string {
+	if !c.Monitoring.AlarmsOn() {
+		return nil
+	}
+	return []string{
+		monitoring.AlarmName(c.Project, c.Stack, monitoring.RollbackChatErrors),
+		monitoring.AlarmName(c.Project, c.Stack, monitoring.RollbackChatUnhealthy),
 	}
 }
 
@@ -329,7 +312,7 @@ func (c *Config) rollbackAlarms() []string {
 
 // monitoringArgs wires what the alarms and the dashboard watch: each component and the values CloudWatch
 // names its resources by.
-func (c *Config) monitoringArgs(net *network.Network, api *compute.ApiTier, chat *compute.ChatBastion, db *data.DataTier, front *edge.Edge) *monitoring.MonitoringArgs {
+func (c *Config) monitoringArgs(net *network.Network, api *compute.ApiTier, chat *chatSide, db *data.DataTier, front *edge.Edge) *monitoring.MonitoringArgs {
 	a := &monitoring.MonitoringArgs{
 		Settings: c.Monitoring,
 		Project:  c.Project,
@@ -338,12 +321,23 @@ func (c *Config) monitoringArgs(net *network.Network, api *compute.ApiTier, chat
 			Component: api, LoadBalancer: api.LoadBalancerARNSuffix, TargetGroup: api.TargetGroupARNSuffix,
 			AutoScalingGroup: api.AutoScalingGroupName, MinSize: c.API.Min,
 		},
-		Chat: &monitoring.InstanceWatch{Component: chat, Role: "chat", InstanceID: chat.InstanceID, Agent: true},
 		Database: &monitoring.DatabaseWatch{
 			Component: db, Identifier: db.DBIdentifier, Engine: c.Data.DB.Engine,
 			InstanceClass: c.Data.DB.InstanceClass, AllocatedGiB: c.Data.DB.AllocatedStorage,
 		},
 		Cache: &monitoring.CacheWatch{Component: db, Members: db.RedisMembers, Count: db.RedisNodes, Replicas: *c.Data.Redis.Replicas > 0},
+	}
+	switch {
+	case chat.single != nil:
+		a.Chat = &monitoring.InstanceWatch{Component: chat.single, Role: "chat", InstanceID: chat.single.InstanceID, Agent: true}
+	case chat.fleet != nil:
+		a.ChatFleet = &monitoring.FleetWatch{
+			Component: chat.fleet, LoadBalancer: api.LoadBalancerARNSuffix, TargetGroup: chat.fleet.TargetGroupARNSuffix,
+			AutoScalingGroup: chat.fleet.AutoScalingGroupName, MinSize: c.Chat.Fleet.Min, MaxSize: c.Chat.Fleet.Max,
+		}
+	}
+	if chat.jump != nil {
+		a.JumpHost = &monitoring.InstanceWatch{Component: chat.jump, Role: "jump", InstanceID: chat.jump.InstanceID}
 	}
 	if c.Network.NAT == network.NATInstance {
 		a.NAT = &monitoring.InstanceWatch{Component: net, Role: "net-nat", InstanceID: net.NATInstanceID}

@@ -23,7 +23,7 @@ var documentedOutputs = []string{
 	"environment", "region", "vpcId", "vpcCidr", "availabilityZones", "publicSubnetIds", "privateSubnetIds",
 	"dataSubnetIds", "subnetPlan", "natPublicIp", "flowLogGroup",
 	"albDnsName", "albZoneId", "apiUrl", "apiTargetGroupArn", "apiAsgName", "apiSecurityGroupId",
-	"chatUrl", "bastionPublicIp", "bastionInstanceId", "sshProxyJump", "chatSecurityGroupId",
+	"chatUrl", "chatMode", "chatAsgName", "bastionPublicIp", "bastionInstanceId", "sshProxyJump", "chatSecurityGroupId",
 	"rdsEndpoint", "dbAddress", "dbPort", "dbName", "dbSecretArn",
 	"redisEndpoint", "redisReaderEndpoint", "redisPort", "redisTls", "redisAuthSecretArn",
 }
@@ -145,12 +145,21 @@ func checkWiring(t *testing.T, m *mock.Mocks, outputs map[string]any) {
 		t.Fatalf("no launch template %s", name)
 		return ""
 	}
-	assoc := m.One(t, "aws:ssm/association:Association")
-	chatEnv, err := base64.StdEncoding.DecodeString(assoc.Str("parameters.env"))
-	require.NoError(t, err)
-	api, chat := userData("api-lt"), string(chatEnv)
+	api := userData("api-lt")
 	require.Contains(t, api, "api.env.new\" <<'FOOTBALL_EOF' || exit 1\n", "the API's settings are readable in its user data")
-	assert.Equal(t, []string{outputs["bastionInstanceId"].(string)}, assoc.Strs("targets[0].values"), "the chat settings go to the chat server")
+	var chat string
+	fleet := outputs["chatMode"] == "fleet"
+	if fleet {
+		// The fleet's settings are in its launch template's (gzipped) user data.
+		chat = launchScript(t, named(t, m, "aws:ec2/launchTemplate:LaunchTemplate", "chat-lt"))
+		assert.Empty(t, m.ByType("aws:ssm/association:Association"), "a fleet needs no association")
+	} else {
+		assoc := m.One(t, "aws:ssm/association:Association")
+		chatEnv, err := base64.StdEncoding.DecodeString(assoc.Str("parameters.env"))
+		require.NoError(t, err)
+		chat = string(chatEnv)
+		assert.Equal(t, []string{outputs["bastionInstanceId"].(string)}, assoc.Strs("targets[0].values"), "the chat settings go to the chat server")
+	}
 	for _, k := range []string{"dbAddress", "dbSecretArn", "redisEndpoint"} {
 		assert.Contains(t, api, outputs[k].(string), "API user data must carry %s", k)
 	}
@@ -193,7 +202,15 @@ func checkWiring(t *testing.T, m *mock.Mocks, outputs map[string]any) {
 		assert.ElementsMatch(t, []string{outputs["apiSecurityGroupId"].(string), outputs["chatSecurityGroupId"].(string)}, admitted,
 			"%s must admit exactly the API and chat groups", sg)
 	}
-	// SSH to the API servers comes from the bastion's group only.
+	// SSH to the API servers comes from the bastion's group only: the chat server's (single), the jump
+	// host's (fleet with sshCidrs), or nowhere.
+	var bastions []string
+	switch {
+	case !fleet:
+		bastions = []string{outputs["chatSecurityGroupId"].(string)}
+	case outputs["bastionInstanceId"] != "":
+		bastions = []string{named(t, m, "aws:ec2/securityGroup:SecurityGroup", "jump-sg").ID}
+	}
 	var ssh []string
 	for _, rule := range m.ByType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") {
 		if rule.Str("securityGroupId") == outputs["apiSecurityGroupId"] {
@@ -202,7 +219,24 @@ func checkWiring(t *testing.T, m *mock.Mocks, outputs map[string]any) {
 			}
 		}
 	}
-	assert.Equal(t, []string{outputs["chatSecurityGroupId"].(string)}, ssh)
+	assert.Equal(t, bastions, ssh)
+}
+
+// chatOf is the chat's mode and port in a stack file, defaults applied.
+func chatOf(t *testing.T, st *stackfile.Stack) (fleet bool, port int) {
+	t.Helper()
+	var chat struct {
+		Mode     string `json:"mode"`
+		ChatPort int    `json:"chatPort"`
+	}
+	if raw, ok := st.Config["football:chat"]; ok {
+		require.NoError(t, json.Unmarshal([]byte(raw), &chat))
+	}
+	fleet = chat.Mode == "fleet"
+	if chat.ChatPort == 0 {
+		chat.ChatPort = map[bool]int{true: 8443, false: 8080}[fleet]
+	}
+	return fleet, chat.ChatPort
 }
 
 // checkNoCycle proves the recorded dependencies form a DAG (the deferred outputs must not close a loop).
@@ -236,39 +270,34 @@ func checkNoCycle(t *testing.T, m *mock.Mocks) {
 // Scaling group over every private subnet, one chat server, one database, one cache, and NAT per config.
 func checkCounts(t *testing.T, m *mock.Mocks, st *stackfile.Stack) {
 	t.Helper()
+	fleet, _ := chatOf(t, st)
+	one := map[bool]int{true: 1, false: 0}
 	for typ, n := range map[string]int{
-		"awsx:ec2:Vpc": 1, "aws:lb/loadBalancer:LoadBalancer": 1, "aws:autoscaling/group:Group": 1,
+		"awsx:ec2:Vpc": 1, "aws:lb/loadBalancer:LoadBalancer": 1, "aws:autoscaling/group:Group": 1 + one[fleet],
 		"aws:rds/instance:Instance": 1, "aws:elasticache/replicationGroup:ReplicationGroup": 1,
 		"football:network:Network": 1, "football:data:DataTier": 1, "football:compute:ApiTier": 1,
-		"football:compute:ChatBastion": 1, "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": 1,
+		"football:compute:ChatBastion": one[!fleet], "football:compute:ChatFleet": one[fleet],
+		"aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": 1,
 	} {
 		assert.Len(t, m.ByType(typ), n, typ)
 	}
 	vpc := m.One(t, "awsx:ec2:Vpc")
 	nat := vpc.Str("natGateways.strategy")
-	instances := len(m.ByType("aws:ec2/instance:Instance"))
-	if nat == "None" && strings.Contains(st.Config["football:network"], `"instance"`) {
-		assert.Equal(t, 2, instances, "chat server and NAT instance")
-	} else {
-		assert.Equal(t, 1, instances, "chat server only")
+	natInstance := nat == "None" && strings.Contains(st.Config["football:network"], `"instance"`)
+	jump := fleet && strings.Contains(st.Config["football:chat"], "sshCidrs")
+	assert.Len(t, m.ByType("aws:ec2/instance:Instance"), one[!fleet]+one[natInstance]+one[jump], "chat server (single), NAT instance, jump host")
+	for _, asg := range m.ByType("aws:autoscaling/group:Group") {
+		assert.Len(t, asg.Strs("vpcZoneIdentifiers"), len(vpc.Strs("availabilityZoneNames")), "%s spans every private subnet", asg.Name)
 	}
-	asg := m.One(t, "aws:autoscaling/group:Group")
-	assert.Len(t, asg.Strs("vpcZoneIdentifiers"), len(vpc.Strs("availabilityZoneNames")), "the API group spans every private subnet")
 }
 
 // checkExposure holds the whole stack to its security posture: the only ingress from anywhere is the
 // ALB's 80/443 and the chat port, and every launch template requires IMDSv2 and encrypts its disk.
 func checkExposure(t *testing.T, m *mock.Mocks, st *stackfile.Stack) {
 	t.Helper()
-	var chat struct {
-		ChatPort int `json:"chatPort"`
-	}
-	if raw, ok := st.Config["football:chat"]; ok {
-		require.NoError(t, json.Unmarshal([]byte(raw), &chat))
-	}
-	if chat.ChatPort == 0 {
-		chat.ChatPort = 8080
-	}
+	fleet, chatPort := chatOf(t, st)
+	// Users reach the chat port on the chat server (single) or on the load balancer's chat listener (fleet).
+	chatGroup := map[bool]string{true: "api-alb-sg", false: "chat-sg"}[fleet]
 	groups := map[string]string{} // security group ID -> name
 	for _, sg := range m.ByType("aws:ec2/securityGroup:SecurityGroup") {
 		groups[sg.ID] = sg.Name
@@ -285,7 +314,7 @@ func checkExposure(t *testing.T, m *mock.Mocks, st *stackfile.Stack) {
 		group := groups[rule.Str("securityGroupId")]
 		switch {
 		case group == "api-alb-sg" && from == to && (from == 80 || from == 443):
-		case group == "chat-sg" && from == to && int(from) == chat.ChatPort:
+		case group == chatGroup && from == to && int(from) == chatPort:
 		default:
 			t.Errorf("%s opens %s %v-%v to %s", rule.Name, group, from, to, cidr)
 		}
@@ -307,17 +336,17 @@ func checkExposure(t *testing.T, m *mock.Mocks, st *stackfile.Stack) {
 		assert.Regexp(t, `^ami-[0-9a-f]{17}$`, i.Str("ami"), "%s boots a pinned image", i.Name)
 		assert.NotEmpty(t, i.Str("rootBlockDevice.tags.Environment"), "%s's volume carries the stack tags", i.Name)
 	}
-	// API servers get no public address, and their group spans only private subnets.
+	// API and chat fleet servers get no public address, and their groups span only private subnets.
 	for _, lt := range m.ByType("aws:ec2/launchTemplate:LaunchTemplate") {
-		if lt.Name == "api-lt" {
-			assert.Equal(t, "false", lt.Str("networkInterfaces[0].associatePublicIpAddress"))
-		}
+		assert.Equal(t, "false", lt.Str("networkInterfaces[0].associatePublicIpAddress"), lt.Name)
 	}
 	private := map[string]bool{}
 	for _, id := range m.One(t, "awsx:ec2:Vpc").Outputs["privateSubnetIds"].ArrayValue() {
 		private[id.StringValue()] = true
 	}
-	for _, id := range m.One(t, "aws:autoscaling/group:Group").Strs("vpcZoneIdentifiers") {
-		assert.True(t, private[id], "the API group uses private subnet %s only", id)
+	for _, asg := range m.ByType("aws:autoscaling/group:Group") {
+		for _, id := range asg.Strs("vpcZoneIdentifiers") {
+			assert.True(t, private[id], "%s uses private subnet %s only", asg.Name, id)
+		}
 	}
 }

@@ -106,6 +106,11 @@ func ValidLogRetention(days int) bool { return slices.Contains(LogRetentionDays,
 // monitoring alarms on it.
 const AgentNamespace = "CWAgent"
 
+// AgentConnectionMetric is the CloudWatch agent's count of a server's established TCP connections: its
+// netstat plugin's tcp_established, named <plugin>_<measurement> like every agent metric. The chat fleet's
+// servers publish it under their Auto Scaling group's name; the fleet scales on it and the dashboard draws it.
+const AgentConnectionMetric = "netstat_tcp_established"
+
 // PolicyVersion is the current IAM policy language version; every document states it.
 const PolicyVersion = "2012-10-17"
 

@@ -346,6 +346,13 @@ func EstimateCost(p *Plan, book *PriceBook) *Estimate {
 			gb := book.Assumptions.ServerLogGBPerGroup
 			monthly(tier, r.Name, fmt.Sprintf("server logs ingested (%g GB/month assumed)", gb), "logs.ingestion", gb, "")
 			monthly(tier, r.Name, "agent metrics mem_used_percent, disk_used_percent", "cloudwatch.custom-metric", 2, "")
+		case typeScalingPolicy:
+			// A policy tracking a metric of the servers' CloudWatch agent (the chat fleet's connections) adds
+			// that custom metric, one series for the group.
+			if ns := r.Str("targetTrackingConfiguration.customizedMetricSpecification.namespace"); ns == "CWAgent" {
+				metric := r.Str("targetTrackingConfiguration.customizedMetricSpecification.metricName")
+				monthly(tier, r.Name, "agent metric "+orUnknown(metric)+" (the scaling policy's)", "cloudwatch.custom-metric", 1, "")
+			}
 		case typeKMSKey:
 			monthly(tier, r.Name, "KMS customer managed key", "kms.key", 1, "")
 		case typeDashboard:

@@ -64,6 +64,7 @@ type Exception struct {
 const (
 	chatBastionType    = "football:compute:ChatBastion"
 	apiTierType        = "football:compute:ApiTier"
+	jumpHostType       = "football:compute:JumpHost"
 	bootstrapStateType = "football:bootstrap:StateBackend"
 )
 
@@ -82,6 +83,8 @@ func isAccessLogBucket(f Finding) bool {
 var Exceptions = []Exception{
 	{Control: "EC2.9", Profile: "*", Subject: chatBastionType,
 		Reason: "the chat server is the seed's bastion: the one public host, on an Elastic IP, for its own egress and for SSH where football:chat.sshCidrs lists addresses; without football:domain users also reach the chat on it directly, with a domain only through the load balancer (compute/chatbastion.go)"},
+	{Control: "EC2.9", Profile: "*", Subject: jumpHostType,
+		Reason: "the SSH jump host of a stack whose chat runs as a fleet: the one public host, on an Elastic IP, admitting SSH from football:chat.sshCidrs and nothing else; it exists only while sshCidrs lists networks (compute/jumphost.go)"},
 	{Control: "EC2.9", Profile: ProfileDev, Subject: SubjectNATInstance,
 		Reason: "a NAT instance needs a public address to forward the private subnets' traffic; dev only: prod refuses a NAT instance and uses NAT gateways"},
 	{Control: "SSM.1", Profile: ProfileDev, Subject: SubjectNATInstance,
@@ -92,6 +95,12 @@ var Exceptions = []Exception{
 	{Control: "EC2.19", Profile: "*", Subject: chatBastionType, Scope: "the chat port: one TCP port other than SSH (22)",
 		Match:  singleNonSSHPort,
 		Reason: "users reach the chat port (default 8080, as the service's design sets it) from anywhere; 8080 is on Security Hub's high-risk list, so football:chat.chatPort: 443 clears this; SSH is never covered"},
+	{Control: "EC2.18", Profile: "*", Subject: apiTierType, Scope: "the chat fleet's listener: one TCP port other than SSH (22)",
+		Match: singleNonSSHPort, When: chatFleetListener,
+		Reason: "with football:chat.mode fleet and no football:domain, users reach the chat on the load balancer's own listener on football:chat.chatPort (default 8443), which football:chat.chatCidrs opens (default: everyone); it belongs in EC2.18's authorizedTcpPorts; a domain moves the chat to 443 and this listener goes away"},
+	{Control: "EC2.19", Profile: "*", Subject: apiTierType, Scope: "the chat fleet's listener: one TCP port other than SSH (22)",
+		Match: singleNonSSHPort, When: chatFleetListener,
+		Reason: "the chat fleet's listener port is meant for everyone (football:chat.chatPort); the default 8443 is not on Security Hub's high-risk list, a port that is (8080, 8888, ...) is accepted here only because the operator chose it"},
 	{Control: "ELB.1", Profile: ProfileProd, When: allowsHTTPOnly,
 		Reason: "football:api.allowHttpOnly is set in the stack config because a fresh account has no ACM certificate yet; set football:api.certificateArn and remove allowHttpOnly, and this exception stops applying"},
 	{Control: "EC2.6", Profile: ProfileDev,
@@ -124,6 +133,10 @@ var Exceptions = []Exception{
 func singleNonSSHPort(f Finding) bool {
 	return f.rule != nil && f.rule.Protocol == "tcp" && f.rule.From == f.rule.To && f.rule.From != 22
 }
+
+// chatFleetListener reports whether the stack runs the chat as a fleet reached on a listener of its own
+// (mode fleet, no football:domain).
+func chatFleetListener(p *Plan) bool { return p.ChatFleetListener }
 
 // allowsHTTPOnly reports whether the stack config explicitly lets the API serve plain HTTP.
 func allowsHTTPOnly(p *Plan) bool { return p.AllowHTTPOnly }

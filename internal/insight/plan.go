@@ -44,6 +44,7 @@ const (
 	typeLoadBalancer   = "aws:lb/loadBalancer:LoadBalancer"
 	typeListener       = "aws:lb/listener:Listener"
 	typeASG            = "aws:autoscaling/group:Group"
+	typeScalingPolicy  = "aws:autoscaling/policy:Policy"
 	typeInstanceProf   = "aws:iam/instanceProfile:InstanceProfile"
 	typeRoleAttachment = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 	typeRDSInstance    = "aws:rds/instance:Instance"
@@ -62,6 +63,9 @@ type Plan struct {
 	// AllowHTTPOnly is football:api.allowHttpOnly: the operator accepted a plain-HTTP API in prod (false
 	// for hand-built plans). The exception for it applies only while it is set.
 	AllowHTTPOnly bool
+	// ChatFleetListener: the chat runs as a fleet (football:chat.mode fleet) on a load balancer listener of
+	// its own, since the stack has no football:domain to route it by host name.
+	ChatFleetListener bool
 
 	byID map[string]*mock.Resource
 }
@@ -86,12 +90,16 @@ type Facts struct {
 	Stack, Profile, Region string
 	// AllowHTTPOnly is football:api.allowHttpOnly.
 	AllowHTTPOnly bool
+	// ChatFleetListener: the chat runs as a fleet (football:chat.mode fleet) on a load balancer listener of
+	// its own, since the stack has no football:domain to route it by host name.
+	ChatFleetListener bool
 }
 
 // PlanOf adapts an offline plan: its resources, and the facts of its configuration.
 func PlanOf(f Facts, resources []*mock.Resource) *Plan {
 	p := NewPlan(f.Stack, f.Profile, f.Region, resources)
 	p.AllowHTTPOnly = f.AllowHTTPOnly
+	p.ChatFleetListener = f.ChatFleetListener
 	return p
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/plugin"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 
 	"github.com/football/football-infra/internal/awsfacts"
 )
@@ -66,6 +67,9 @@ type Resource struct {
 	ReplacementTrigger resource.PropertyValue
 	// DeletedWith is the URN of a resource whose deletion deletes this one ("" when not set).
 	DeletedWith string
+	// Aliases are the URNs the resource was registered under before (pulumi.Aliases), resolved the way the
+	// engine resolves an alias spec: unset parts are the resource's own name, type, parent, stack, project.
+	Aliases []string
 	// Transforms are the resource transforms passed in the options (the engine runs them on children;
 	// the mock only keeps them so tests can apply them).
 	Transforms []pulumi.ResourceTransform
@@ -183,6 +187,10 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		r.ReplaceOnChanges = append([]string(nil), rpc.GetReplaceOnChanges()...)
 		r.ReplaceWith = append([]string(nil), rpc.GetReplaceWith()...)
 		r.DeletedWith = rpc.GetDeletedWith()
+		for _, a := range rpc.GetAliases() {
+			r.Aliases = append(r.Aliases, m.aliasURN(r, a))
+		}
+		r.Aliases = append(r.Aliases, rpc.GetAliasURNs()...)
 		r.PropertyDependencies = map[string][]string{}
 		for k, deps := range rpc.GetPropertyDependencies() {
 			r.PropertyDependencies[k] = append([]string(nil), deps.GetUrns()...)
@@ -234,6 +242,35 @@ func (m *Mocks) urn(r *Resource) string {
 		typ = parts[2] + "$" + r.Type
 	}
 	return fmt.Sprintf("urn:pulumi:%s::%s::%s::%s", m.Stack, m.Project, typ, r.Name)
+}
+
+// aliasURN resolves one alias of r: a URN as given, or a spec whose unset parts are r's own.
+func (m *Mocks) aliasURN(r *Resource, a *pulumirpc.Alias) string {
+	if u := a.GetUrn(); u != "" {
+		return u
+	}
+	spec := a.GetSpec()
+	old := &Resource{Name: r.Name, Type: r.Type, Parent: r.Parent}
+	if spec.GetName() != "" {
+		old.Name = spec.GetName()
+	}
+	if spec.GetType() != "" {
+		old.Type = spec.GetType()
+	}
+	switch {
+	case spec.GetNoParent():
+		old.Parent = ""
+	case spec.GetParentUrn() != "":
+		old.Parent = spec.GetParentUrn()
+	}
+	stack, project := m.Stack, m.Project
+	if spec.GetStack() != "" {
+		stack = spec.GetStack()
+	}
+	if spec.GetProject() != "" {
+		project = spec.GetProject()
+	}
+	return (&Mocks{Stack: stack, Project: project}).urn(old)
 }
 
 // Call answers the invokes the program is known to make; anything else is an error.

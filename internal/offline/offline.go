@@ -17,6 +17,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/football/football-infra/bootstrap/account"
+	"github.com/football/football-infra/compute"
 	"github.com/football/football-infra/internal/insight"
 	"github.com/football/football-infra/internal/mock"
 	"github.com/football/football-infra/internal/stackfile"
@@ -106,7 +107,8 @@ func planAfter(st *stackfile.Stack, previous map[string]any) (*Result, error) {
 	if cfg.Domain.Enabled() {
 		opts.HostedZones = []string{cfg.Domain.Zone}
 	}
-	facts := insight.Facts{Stack: cfg.Stack, Profile: cfg.Environment, Region: cfg.Region, AllowHTTPOnly: cfg.API.AllowHTTPOnly}
+	facts := insight.Facts{Stack: cfg.Stack, Profile: cfg.Environment, Region: cfg.Region, AllowHTTPOnly: cfg.API.AllowHTTPOnly,
+		ChatFleetListener: cfg.Chat.Mode == compute.ModeFleet && !cfg.Domain.Enabled()}
 	res, err := run(st, opts, facts, func(ctx *pulumi.Context) (pulumi.Map, error) { return stack.DeployConfig(ctx, cfg) })
 	if err != nil {
 		return nil, err
