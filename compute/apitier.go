@@ -349,11 +349,11 @@ func (a ApiTierArgs) validate() error {
 			wiring("Chat needs Port (1..65535), SecurityGroupID and, for a single server, HealthCheckPath")
 		}
 		if c.Host == "" {
-			switch {
-			case c.Port == 80 || c.Port == 443 || c.Port == 22:
+			switch c.Port {
+			case 80, 443, 22:
 				p.errs = append(p.errs, fmt.Errorf("%s.chatPort: %d is not allowed; the load balancer listens on 80 and 443 for the API and 22 is SSH; "+
 					"the chat's listener needs a port of its own, such as 8443", chatSection, c.Port))
-			case c.Port == a.AppPort:
+			case a.AppPort:
 				p.errs = append(p.errs, fmt.Errorf("%s.chatPort: %d is not allowed; it is %s.appPort too, and the shared load balancer's chat listener "+
 					"and the API's targets would share one port number: pick another, such as 8443", chatSection, c.Port, apiSection))
 			}

@@ -166,9 +166,9 @@ func TestNewChatFleet(t *testing.T) {
 	for _, want := range []string{
 		"REDIS_HOST=" + testRedisHost + "\n", "REDIS_TLS=true\n", "REDIS_AUTH_SECRET_ARN=" + testAuthSecretARN + "\n",
 		"API_BASE_URL=" + testAPIURL + "\n", "CHAT_PORT=8443\n", "CHAT_PING_SECONDS=30\n",
-		"systemctl enable --now football-drain.service", "autoscaling/target-lifecycle-state",
+		"enable_unit football-drain.service", "autoscaling/target-lifecycle-state",
 		`"netstat"`, `"AutoScalingGroupName": "${aws:AutoScalingGroupName}"`,
-		"docker stop --time 120", // not reached without a release, but the unit template is in the script
+		"docker stop -t 120", // not reached without a release, but the unit template is in the script
 	} {
 		assert.Contains(t, ud, want)
 	}

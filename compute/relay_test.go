@@ -61,7 +61,7 @@ func newFakeCache(t *testing.T, cert tls.Certificate, password string) *fakeCach
 }
 
 func (c *fakeCache) serve(conn net.Conn) {
-	defer conn.Close()
+	defer func() { _ = conn.Close() }() // the test's end; nothing to report
 	r := bufio.NewReader(conn)
 	authed := false
 	for {
@@ -306,7 +306,7 @@ func freePort(t *testing.T) int {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	defer ln.Close()
+	defer func() { _ = ln.Close() }() // only the port number was wanted
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
@@ -409,9 +409,9 @@ func TestDrainWatcherStopsTheService(t *testing.T) {
 	t.Parallel()
 	ud, err := renderChatUserData(sampleChatEnv(), 120)
 	require.NoError(t, err)
-	start := strings.Index(ud, ".drain.sh.new\" <<'FOOTBALL_EOF'\n")
+	start := strings.Index(ud, ".drain.sh.new\" <<'FOOTBALL_EOF' || return 1\n")
 	require.GreaterOrEqual(t, start, 0, "the fleet's user data installs the drain watcher")
-	body := ud[start+len(".drain.sh.new\" <<'FOOTBALL_EOF'\n"):]
+	body := ud[start+len(".drain.sh.new\" <<'FOOTBALL_EOF' || return 1\n"):]
 	body = body[:strings.Index(body, "FOOTBALL_EOF\n")]
 	bin := t.TempDir()
 	calls := filepath.Join(bin, "calls")

@@ -25,14 +25,15 @@ type bootScript struct {
 	release bool
 }
 
-// bootScripts plans dev, prod and dev with a release of each service, and returns every script their
-// servers run at boot: the API launch template's user data, the chat server's setup document with its
-// env parameter filled in as Systems Manager does, and dev's NAT instance script. The plans run once for
-// every test that asks.
+// bootScripts plans dev, prod (whose chat runs as a fleet), dev with a release of each service and dev's
+// chat fleet with a release, and returns every script their servers run at boot: the API launch
+// template's user data, the chat server's setup document with its env parameter filled in as Systems
+// Manager does or the chat fleet's launch template's user data, and dev's NAT instance script. The plans
+// run once for every test that asks.
 func bootScripts(t *testing.T) []bootScript {
 	t.Helper()
 	bootPlans.Do(func() { bootCache = planBootScripts(t) })
-	require.Len(t, bootCache, 7, "three plans of two setup scripts, and dev's NAT instance")
+	require.Len(t, bootCache, 9, "four plans of two setup scripts, and dev's NAT instance")
 	return bootCache
 }
 
@@ -52,6 +53,8 @@ func planBootScripts(t *testing.T) []bootScript {
 		{"dev", planEdited(t, "dev", nil, mock.Options{}), false},
 		{"prod", planEdited(t, "prod", nil, mock.Options{}), false},
 		{"dev+release", planEdited(t, "dev", map[string]string{"api.release": `"v1.4.2"`, "chat.release": `"v0.9.0"`}, mock.Options{Images: images}), true},
+		{"dev fleet+release", planEdited(t, "dev", map[string]string{"api.release": `"v1.4.2"`, "chat.release": `"v0.9.0"`, "chat.mode": `"fleet"`},
+			mock.Options{Images: images}), true},
 	}
 	var out []bootScript
 	for _, p := range plans {
@@ -68,10 +71,15 @@ func planBootScripts(t *testing.T) []bootScript {
 	return out
 }
 
-// chatScript is the chat server's setup document's script with the association's env parameter pasted
-// in, as Systems Manager runs it.
+// chatScript is the chat fleet's launch template user data, or the chat server's setup document's script
+// with the association's env parameter pasted in, as Systems Manager runs it.
 func chatScript(t *testing.T, m *mock.Mocks) string {
 	t.Helper()
+	for _, lt := range m.ByType("aws:ec2/launchTemplate:LaunchTemplate") {
+		if lt.Name == "chat-lt" {
+			return launchScript(t, lt)
+		}
+	}
 	var doc struct {
 		MainSteps []struct{ Inputs struct{ RunCommand []string } }
 	}
@@ -207,7 +215,7 @@ func TestBootScriptFailures(t *testing.T) {
 			scripts = append(scripts, s)
 		}
 	}
-	require.Len(t, scripts, 2)
+	require.Len(t, scripts, 4) // the API and the chat, with one chat server and with a chat fleet
 	for _, tc := range []struct {
 		name      string
 		modes     []bootsim.Mode
@@ -261,7 +269,7 @@ func TestChatServerKeepsARunningReleaseItCannotReplace(t *testing.T) {
 	t.Parallel()
 	var chat bootScript
 	for _, s := range bootScripts(t) {
-		if s.release && s.service == "chat" {
+		if s.name == "dev+release/chat" { // the single server's document; a fleet's servers are replaced instead
 			chat = s
 		}
 	}

@@ -286,6 +286,9 @@ func TestChatModesKeepTheServicesResources(t *testing.T) {
 		case "aws:ecr/lifecyclePolicy:LifecyclePolicy":
 			return r.Type + " " + r.Str("repository")
 		case "aws:cloudwatch/logGroup:LogGroup", "aws:ecr/repository:Repository", "aws:cloudwatch/metricAlarm:MetricAlarm":
+			if r.Str("name") == "" {
+				return "" // autonamed (a name prefix and a suffix of the engine's): no two can collide
+			}
 			return r.Type + " " + r.Str("name")
 		}
 		return ""

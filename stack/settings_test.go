@@ -70,6 +70,17 @@ var networkSettings = []group{
 
 // chatSettings: football:chat, the ChatBastion.
 var chatSettings = []group{
+	{name: "dev, chat mode", stack: "dev", rows: []setting{
+		{key: "chat.mode", value: `"fleet"`, got: count("aws:autoscaling/group:Group", "chat-asg"), want: 1},
+	}},
+	{name: "dev, chat fleet", stack: "dev", base: map[string]string{"chat.mode": `"fleet"`}, rows: []setting{
+		{key: "chat.fleet.min", value: `2`, got: input("chat-asg", "minSize"), want: 2},
+		{key: "chat.fleet.desired", value: `3`, got: input("chat-asg", "desiredCapacity"), want: 3},
+		{key: "chat.fleet.max", value: `5`, got: input("chat-asg", "maxSize"), want: 5},
+		{key: "chat.fleet.targetConnections", value: `500`, got: input("chat-scaling", "targetTrackingConfiguration.targetValue"), want: 500},
+		{key: "chat.fleet.drainSeconds", value: `300`, got: input("chat-tg", "deregistrationDelay"), want: 300},
+		{key: "chat.fleet.stickinessSeconds", value: `3600`, got: input("chat-tg", "stickiness.cookieDuration"), want: 3600, absent: true},
+	}},
 	{name: "dev", stack: "dev", opts: releases, rows: []setting{
 		{key: "chat.instanceType", value: `"t4g.small"`, got: input("chat-server", "instanceType"), want: "t4g.small"},
 		{key: "chat.availabilityZone", value: `"ap-northeast-2c"`, got: input("chat-server", "subnetId"), want: publicSubnetIn("ap-northeast-2c")},
@@ -189,6 +200,9 @@ var imageSettings = []group{
 // monitoringSettings: football:monitoring. The log settings reach the servers' log groups, which compute
 // creates: the stack wires them across.
 var monitoringSettings = []group{
+	{name: "dev, chat fleet", stack: "dev", base: map[string]string{"chat.mode": `"fleet"`}, rows: []setting{
+		{key: "monitoring.thresholds.chatErrorsPerMinute", value: `9`, got: threshold("chat-target-errors"), want: 9},
+	}},
 	{name: "dev", stack: "dev", opts: releases, rows: []setting{
 		{key: "monitoring.alarms", value: `"full"`, got: count("aws:cloudwatch/metricAlarm:MetricAlarm", "api-elb-5xx"), want: 1},
 		{key: "monitoring.email", value: `["oncall@example.com"]`, got: input("monitoring-email-0", "endpoint"), want: "oncall@example.com", absent: true},

@@ -239,6 +239,7 @@ func TestPlanStandsInForAWSFromTheTypedConfig(t *testing.T) {
 	require.NoError(t, st.Set("football:domain.zone", "Example.COM."))
 	require.NoError(t, st.Set("football:api.allowHttpOnly", ""))
 	require.NoError(t, st.Set("football:chat.release", "v0.9.0"))
+	require.NoError(t, st.Set("football:chat.mode", "single")) // the release travels in the chat server's association
 	res, err := PlanStack(st)
 	require.NoError(t, err)
 	assert.Equal(t, "example.com", res.Config.Domain.Zone)
