@@ -342,11 +342,11 @@ func TestRelayAcrossServers(t *testing.T) {
 		"SSL_CERT_FILE="+ca, "PATH="+os.Getenv("PATH"))
 	ports := []int{freePort(t), freePort(t)}
 	var servers []*exec.Cmd
-	var logs []*strings.Builder
+	var logs []*lockedBuffer
 	for _, port := range ports {
 		cmd := exec.Command(python, script, "--port", strconv.Itoa(port), "--health", ChatHealthCheckPath)
 		cmd.Env = vars
-		out := &strings.Builder{}
+		out := &lockedBuffer{}
 		cmd.Stdout, cmd.Stderr = out, out
 		require.NoError(t, cmd.Start())
 		servers, logs = append(servers, cmd), append(logs, out)
@@ -433,4 +433,23 @@ func TestDrainWatcherStopsTheService(t *testing.T) {
 	require.NoError(t, err, string(out))
 	assert.Equal(t, "systemctl stop football-chat.service\n", string(got))
 	assert.Contains(t, string(out), "Auto Scaling is terminating this server")
+}
+
+// lockedBuffer collects a process's output while the test reads it (os/exec copies into it from a
+// goroutine of its own).
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
