@@ -37,10 +37,10 @@ CERT = "arn:aws:acm:ap-northeast-2:123456789012:certificate/0a1b2c3d-4e5f-6789-a
 # behaviour for that kind of update: not measured by the harness), and optionally the edits of the
 # starting point (applied and `up`ed first; the row then measures going from there to the edits, which
 # are applied to the committed stack file, so [] means "back to the committed stack")
-CHAT_TO_FLEET = ("every chat connection closes once: ws://<chat server>:8080 stops with the old server, clients reconnect to "
-                 "ws://<load balancer>:8443/ (no domain) or the same wss://chat.<zone>/ (domain) once the new servers pass health checks (minutes)")
+CHAT_TO_FLEET = ("every chat connection closes once: `ws://<chat server>:8080` stops with the old server, clients reconnect to "
+                 "`ws://<load balancer>:8443/` (no domain) or the same `wss://chat.<zone>/` (domain) once the new servers pass health checks (minutes)")
 CHAT_TO_SINGLE = ("every chat connection closes once: the fleet drains (fleet.drainSeconds), clients reconnect to the new server's "
-                  "ws://<Elastic IP>:8080 (a new address) or the same wss://chat.<zone>/ once it passes health checks (minutes)")
+                  "`ws://<Elastic IP>:8080` (a new address) or the same `wss://chat.<zone>/` once it passes health checks (minutes)")
 
 OPERATIONS = [
     ("add an AZ", "dev", [("football:network", "availabilityZones", ["ap-northeast-2a", "ap-northeast-2c", "ap-northeast-2d"])], {},
@@ -54,14 +54,16 @@ OPERATIONS = [
     ("NAT instance type", "dev", [("football:network", "natInstanceType", "t4g.micro")], {},
      "dev's private subnets lose egress while the NAT instance stops and starts (about 1-2 min)"),
     ("set a certificate", "prod", [("football:api", "certificateArn", CERT), ("football:api", "allowHttpOnly", None)], {},
-     "none for the API (port 80 starts redirecting); the chat service restarts for its new API URL (seconds, one reconnect)"),
+     "none for the API (port 80 starts redirecting); prod's chat fleet rolls onto the new API URL by instance refresh "
+     "(new servers first; each old server's clients reconnect once)"),
     ("rotate the Redis AUTH token", "dev", [], {"football:redisAuthToken": "Rotated-Token-0123456789abcdef"},
      "none: ROTATE keeps the old token valid beside the new one until authTokenUpdateStrategy SET"),
     ("DB class and storage", "prod", [("football:data", "db", {"instanceClass": "db.t4g.large", "allocatedStorage": 40})], {},
      "class: a Multi-AZ failover (about 1-2 min) in the maintenance window; storage: none"),
     ("flow logs on", "dev", [("football:network", "flowLogs", {"enabled": True})], {}, "none"),
     ("access logs on", "dev", [("football:api", "accessLogs", {"enabled": True})], {}, "none"),
-    ("add an SSH CIDR", "prod", [("football:chat", "sshCidrs", ["203.0.113.0/24"])], {}, "none"),
+    ("add an SSH CIDR", "prod", [("football:chat", "sshCidrs", ["203.0.113.0/24"])], {},
+     "none: prod's chat runs as a fleet, so the first SSH CIDR adds the jump host (its instance, address, group, role, alarms)"),
     ("change the app port", "dev", [("football:api", "appPort", 9000)], {},
      "503s from the target group switch until the refreshed servers pass health checks (minutes): plan a window"),
     ("change the chat port", "dev", [("football:chat", "chatPort", 443)], {},
@@ -81,7 +83,7 @@ OPERATIONS = [
      "the cache is down from the old group's deletion until the new, empty one is available (minutes)"),
     ("WAF off", "prod", [("football:waf", "enabled", False)], {}, "none"),
     ("take a new Ubuntu image", "prod", [("football:images", "arm64", "ami-0fedcba9876543210")], {},
-     "API: none (refresh); chat: a new server, the Elastic IP moves to it (minutes)"),
+     "none: the API and the chat fleet each roll onto it by instance refresh (new servers first)"),
     ("pulumi destroy", "prod", [], {}, "none", "destroy"),
     ("pulumi destroy", "dev", [], {}, "everything", "destroy"),
     ("tear down (unlocked)", "prod", [], {}, "everything", "teardown"),
@@ -92,7 +94,7 @@ OPERATIONS = [
     ("chat: fleet to single", "prod", [("football:chat", "mode", "single")], {}, CHAT_TO_SINGLE, [("football:chat", "mode", "fleet")]),
     ("chat: single to fleet with a domain", "prod",
      [("football:chat", "mode", "fleet"), ("football:domain", "zone", "example.com"), ("football:api", "allowHttpOnly", None)], {},
-     "every chat connection closes once and reconnects to the same wss://chat.<zone>/ (the host rule moves to the fleet's target group)",
+     "every chat connection closes once and reconnects to the same `wss://chat.<zone>/` (the host rule moves to the fleet's target group)",
      [("football:chat", "mode", "single"), ("football:domain", "zone", "example.com"), ("football:api", "allowHttpOnly", None)]),
     ("chat fleet: SSH jump host on", "dev", [("football:chat", "mode", "fleet"), ("football:chat", "sshCidrs", ["203.0.113.0/24"])], {},
      "none: SSH reaches the private servers through the new host; Session Manager as before", [("football:chat", "mode", "fleet")]),
