@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ssm"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -399,35 +398,18 @@ func NewChatBastion(ctx *pulumi.Context, name string, args *ChatBastionArgs, opt
 		return nil, err
 	}
 
-	role, profile, err := newInstanceRole(ctx, name, "football chat server: Session Manager and, with Redis AUTH, the token secret", a.Region, a.PermissionsBoundary, child)
+	svc, err := newChatService(ctx, name, c, chatService{
+		component: fmt.Sprintf("chat bastion %q", name), own: chatBastionType, other: chatFleetType,
+		purpose:  "football chat server: Session Manager and, with Redis AUTH, the token secret",
+		settings: a.ChatSettings, boundary: a.PermissionsBoundary, imageTags: a.ImageTags,
+		ownRepository: a.OwnRepository, logs: a.Logs,
+		redisAuthSecretARN: a.RedisAuthSecretARN, redisTLS: a.RedisTLS,
+	})
 	if err != nil {
 		return nil, err
 	}
-	// The repository and the log group are the service's, not the server's: in fleet mode the same ones
-	// are the ChatFleet's, so a move between the modes keeps them (and the images and logs in them).
-	moved := []pulumi.Alias{{ParentURN: siblingURN(c, chatBastionType, chatFleetType)}}
-	repo, err := newRepository(ctx, name, a.ReleaseSettings, a.ImageTags, a.OwnRepository, a.Profile == profileProd, c, moved)
-	if err != nil {
-		return nil, err
-	}
-	c.RepositoryURL = repo.url
-	if err := allowPull(ctx, name, role, repo, child); err != nil {
-		return nil, err
-	}
-	if _, err := shipLogs(ctx, name, role, a.Logs, false, moved, child); err != nil {
-		return nil, err
-	}
-	authARN, readAuth := redisAuthSecret(fmt.Sprintf("chat bastion %q", name), a.RedisAuthSecretARN, a.RedisTLS)
-	if readAuth {
-		if _, err := iam.NewRolePolicy(ctx, name+"-redis-secret", &iam.RolePolicyArgs{
-			Role: role.Name,
-			Policy: authARN.ApplyT(func(arn string) (string, error) {
-				return secretReadPolicy("ReadRedisAuthToken", arn)
-			}).(pulumi.StringOutput),
-		}, child); err != nil {
-			return nil, err
-		}
-	}
+	profile, authARN := svc.profile, svc.authARN
+	c.RepositoryURL = svc.repositoryURL
 	// The chat server is a plain instance, not one launched from a template: the provider replaces an
 	// instance whose template version changes, and every settings change (an API URL, a Redis endpoint, a
 	// release) would then cost every connected user a new server. Here only the image, the subnet (the AZ)

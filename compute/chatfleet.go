@@ -7,7 +7,6 @@ import (
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/autoscaling"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -138,35 +137,18 @@ func NewChatFleet(ctx *pulumi.Context, name string, args *ChatFleetArgs, opts ..
 	if err != nil {
 		return nil, err
 	}
-	role, profile, err := newInstanceRole(ctx, name, "football chat servers: Session Manager and, with Redis AUTH, the token secret", a.Region, a.PermissionsBoundary, child)
+	svc, err := newChatService(ctx, name, c, chatService{
+		component: fmt.Sprintf("chat fleet %q", name), own: chatFleetType, other: chatBastionType,
+		purpose:  "football chat servers: Session Manager and, with Redis AUTH, the token secret",
+		settings: a.ChatSettings, boundary: a.PermissionsBoundary, imageTags: a.ImageTags,
+		ownRepository: a.OwnRepository, logs: a.Logs, byGroup: true,
+		redisAuthSecretARN: a.RedisAuthSecretARN, redisTLS: a.RedisTLS,
+	})
 	if err != nil {
 		return nil, err
 	}
-	// The repository and the log group are the service's: a single chat server had the same ones, and a
-	// move between the modes keeps them (with the images and logs in them) instead of deleting them.
-	moved := []pulumi.Alias{{ParentURN: siblingURN(c, chatFleetType, chatBastionType)}}
-	repo, err := newRepository(ctx, name, a.ReleaseSettings, a.ImageTags, a.OwnRepository, a.Profile == profileProd, c, moved)
-	if err != nil {
-		return nil, err
-	}
-	c.RepositoryURL = repo.url
-	if err := allowPull(ctx, name, role, repo, child); err != nil {
-		return nil, err
-	}
-	if _, err := shipLogs(ctx, name, role, a.Logs, true, moved, child); err != nil {
-		return nil, err
-	}
-	authARN, readAuth := redisAuthSecret(fmt.Sprintf("chat fleet %q", name), a.RedisAuthSecretARN, a.RedisTLS)
-	if readAuth {
-		if _, err := iam.NewRolePolicy(ctx, name+"-redis-secret", &iam.RolePolicyArgs{
-			Role: role.Name,
-			Policy: authARN.ApplyT(func(arn string) (string, error) {
-				return secretReadPolicy("ReadRedisAuthToken", arn)
-			}).(pulumi.StringOutput),
-		}, child); err != nil {
-			return nil, err
-		}
-	}
+	profile, authARN := svc.profile, svc.authARN
+	c.RepositoryURL = svc.repositoryURL
 
 	tg, err := newFleetTargetGroup(ctx, name, targetGroupSpec{
 		vpcID: a.VPCID, port: a.ChatPort, healthCheckPath: ChatHealthCheckPath,
