@@ -15,7 +15,6 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/acm"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/route53"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/wafv2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -192,14 +191,14 @@ func (e *Edge) domain(ctx *pulumi.Context, name string, a EdgeArgs) error {
 
 // webACL registers the regional web ACL, associates it with the load balancer and logs it to a log group
 // whose name starts with aws-waf-logs- (WAF's requirement), with the authorization and cookie headers
-// redacted.
+// redacted. The three WAF resources are registered by type token (webacl.go says why); their inputs below
+// use the provider's property names and shapes, which stack/waf_schema_test.go checks.
 func (e *Edge) webACL(ctx *pulumi.Context, name string, a EdgeArgs) error {
 	child := pulumi.Parent(e)
+	wafOpts := []pulumi.ResourceOption{child, pulumi.Version(awsProviderVersion)}
 	metric := a.Project + "-" + a.Stack
-	visible := func(m string) *wafv2.WebAclRuleVisibilityConfigArgs {
-		return &wafv2.WebAclRuleVisibilityConfigArgs{
-			CloudwatchMetricsEnabled: pulumi.Bool(true), SampledRequestsEnabled: pulumi.Bool(true), MetricName: pulumi.String(metric + "-" + m),
-		}
+	visible := func(m string) object {
+		return object{"cloudwatchMetricsEnabled": true, "sampledRequestsEnabled": true, "metricName": m}
 	}
 	groupNames := make([]string, 0, len(ManagedGroups))
 	for g := range ManagedGroups {
@@ -209,18 +208,18 @@ func (e *Edge) webACL(ctx *pulumi.Context, name string, a EdgeArgs) error {
 		return ManagedGroups[groupNames[i]].Priority < ManagedGroups[groupNames[j]].Priority
 	})
 
-	rateAction := &wafv2.WebAclRuleActionArgs{Block: &wafv2.WebAclRuleActionBlockArgs{}}
+	rateAction := object{"block": object{}}
 	if a.WAF.Mode == Count {
-		rateAction = &wafv2.WebAclRuleActionArgs{Count: &wafv2.WebAclRuleActionCountArgs{}}
+		rateAction = object{"count": object{}}
 	}
-	rules := wafv2.WebAclRuleArray{&wafv2.WebAclRuleArgs{
-		Name:     pulumi.String("rate-per-ip"),
-		Priority: pulumi.Int(ratePriority),
-		Action:   rateAction,
-		Statement: &wafv2.WebAclRuleStatementArgs{RateBasedStatement: &wafv2.WebAclRuleStatementRateBasedStatementArgs{
-			Limit: pulumi.Int(a.WAF.RateLimit), AggregateKeyType: pulumi.String("IP"), EvaluationWindowSec: pulumi.Int(300),
+	rules := []any{object{
+		"name":     "rate-per-ip",
+		"priority": ratePriority,
+		"action":   rateAction,
+		"statement": object{"rateBasedStatement": object{
+			"limit": a.WAF.RateLimit, "aggregateKeyType": "IP", "evaluationWindowSec": 300,
 		}},
-		VisibilityConfig: visible("rate-per-ip"),
+		"visibilityConfig": visible(metric + "-rate-per-ip"),
 	}}
 	for _, g := range groupNames {
 		mode := a.WAF.Groups[g]
@@ -228,55 +227,52 @@ func (e *Edge) webACL(ctx *pulumi.Context, name string, a EdgeArgs) error {
 			continue
 		}
 		group := ManagedGroups[g]
-		override := &wafv2.WebAclRuleOverrideActionArgs{None: &wafv2.WebAclRuleOverrideActionNoneArgs{}}
+		override := object{"none": object{}}
 		if mode == Count || a.WAF.Mode == Count {
-			override = &wafv2.WebAclRuleOverrideActionArgs{Count: &wafv2.WebAclRuleOverrideActionCountArgs{}}
+			override = object{"count": object{}}
 		}
-		var ruleOverrides wafv2.WebAclRuleStatementManagedRuleGroupStatementRuleActionOverrideArray
+		statement := object{"vendorName": "AWS", "name": group.Name}
+		var ruleOverrides []any
 		for _, o := range a.WAF.Overrides {
 			if o.Group != g {
 				continue
 			}
-			use := &wafv2.WebAclRuleStatementManagedRuleGroupStatementRuleActionOverrideActionToUseArgs{}
+			use := "block"
 			switch o.Action {
 			case Count:
-				use.Count = &wafv2.WebAclRuleStatementManagedRuleGroupStatementRuleActionOverrideActionToUseCountArgs{}
+				use = "count"
 			case Allow:
-				use.Allow = &wafv2.WebAclRuleStatementManagedRuleGroupStatementRuleActionOverrideActionToUseAllowArgs{}
-			default:
-				use.Block = &wafv2.WebAclRuleStatementManagedRuleGroupStatementRuleActionOverrideActionToUseBlockArgs{}
+				use = "allow"
 			}
-			ruleOverrides = append(ruleOverrides, &wafv2.WebAclRuleStatementManagedRuleGroupStatementRuleActionOverrideArgs{
-				Name: pulumi.String(o.Rule), ActionToUse: use,
-			})
+			ruleOverrides = append(ruleOverrides, object{"name": o.Rule, "actionToUse": object{use: object{}}})
 		}
-		rules = append(rules, &wafv2.WebAclRuleArgs{
-			Name:           pulumi.String(group.Name),
-			Priority:       pulumi.Int(group.Priority),
-			OverrideAction: override,
-			Statement: &wafv2.WebAclRuleStatementArgs{ManagedRuleGroupStatement: &wafv2.WebAclRuleStatementManagedRuleGroupStatementArgs{
-				VendorName: pulumi.String("AWS"), Name: pulumi.String(group.Name), RuleActionOverrides: ruleOverrides,
-			}},
-			VisibilityConfig: visible(g),
+		if len(ruleOverrides) > 0 {
+			statement["ruleActionOverrides"] = ruleOverrides
+		}
+		rules = append(rules, object{
+			"name":             group.Name,
+			"priority":         group.Priority,
+			"overrideAction":   override,
+			"statement":        object{"managedRuleGroupStatement": statement},
+			"visibilityConfig": visible(metric + "-" + g),
 		})
 	}
-	acl, err := wafv2.NewWebAcl(ctx, name+"-waf", &wafv2.WebAclArgs{
-		Name:          pulumi.String(metric),
-		Description:   pulumi.String("football " + a.Stack + ": managed rules and a per-IP rate limit in front of the load balancer"),
-		Scope:         pulumi.String("REGIONAL"),
-		DefaultAction: &wafv2.WebAclDefaultActionArgs{Allow: &wafv2.WebAclDefaultActionAllowArgs{}},
-		Rules:         rules,
-		VisibilityConfig: &wafv2.WebAclVisibilityConfigArgs{
-			CloudwatchMetricsEnabled: pulumi.Bool(true), SampledRequestsEnabled: pulumi.Bool(true), MetricName: pulumi.String(metric),
-		},
-	}, child)
-	if err != nil {
+	var acl webACLResource
+	if err := ctx.RegisterResource(webACLType, name+"-waf", pulumi.Map{
+		"name":             pulumi.String(metric),
+		"description":      pulumi.String("football " + a.Stack + ": managed rules and a per-IP rate limit in front of the load balancer"),
+		"scope":            pulumi.String("REGIONAL"),
+		"defaultAction":    pulumi.Any(object{"allow": object{}}),
+		"rules":            pulumi.Any(rules),
+		"visibilityConfig": pulumi.Any(visible(metric)),
+	}, &acl, wafOpts...); err != nil {
 		return err
 	}
-	if _, err := wafv2.NewWebAclAssociation(ctx, name+"-waf-alb", &wafv2.WebAclAssociationArgs{
-		ResourceArn: a.LoadBalancerARN,
-		WebAclArn:   acl.Arn,
-	}, child); err != nil {
+	var association wafAttachment
+	if err := ctx.RegisterResource(webACLAssociationType, name+"-waf-alb", pulumi.Map{
+		"resourceArn": a.LoadBalancerARN,
+		"webAclArn":   acl.Arn,
+	}, &association, wafOpts...); err != nil {
 		return err
 	}
 	groupOpts := []pulumi.ResourceOption{child}
@@ -294,35 +290,32 @@ func (e *Edge) webACL(ctx *pulumi.Context, name string, a EdgeArgs) error {
 	if err != nil {
 		return err
 	}
-	logging := &wafv2.WebAclLoggingConfigurationArgs{
-		ResourceArn:           acl.Arn,
-		LogDestinationConfigs: pulumi.StringArray{group.Arn},
-		RedactedFields: wafv2.WebAclLoggingConfigurationRedactedFieldArray{
-			&wafv2.WebAclLoggingConfigurationRedactedFieldArgs{SingleHeader: &wafv2.WebAclLoggingConfigurationRedactedFieldSingleHeaderArgs{Name: pulumi.String("authorization")}},
-			&wafv2.WebAclLoggingConfigurationRedactedFieldArgs{SingleHeader: &wafv2.WebAclLoggingConfigurationRedactedFieldSingleHeaderArgs{Name: pulumi.String("cookie")}},
-		},
+	redact := func(header string) object { return object{"singleHeader": object{"name": header}} }
+	logging := pulumi.Map{
+		"resourceArn":           acl.Arn,
+		"logDestinationConfigs": pulumi.StringArray{group.Arn},
+		"redactedFields":        pulumi.Any([]any{redact("authorization"), redact("cookie")}),
 	}
 	if !a.WAF.LogAllRequests {
 		// Only what a rule blocked or counted: what a reviewer of a false positive needs, at a fraction of
 		// the ingestion (every allowed request is in the load balancer's access logs).
-		var conditions wafv2.WebAclLoggingConfigurationLoggingFilterFilterConditionArray
+		var conditions []any
 		for _, action := range []string{"BLOCK", "COUNT", "EXCLUDED_AS_COUNT"} {
-			conditions = append(conditions, &wafv2.WebAclLoggingConfigurationLoggingFilterFilterConditionArgs{
-				ActionCondition: &wafv2.WebAclLoggingConfigurationLoggingFilterFilterConditionActionConditionArgs{Action: pulumi.String(action)},
-			})
+			conditions = append(conditions, object{"actionCondition": object{"action": action}})
 		}
-		logging.LoggingFilter = &wafv2.WebAclLoggingConfigurationLoggingFilterArgs{
-			DefaultBehavior: pulumi.String("DROP"),
-			Filters: wafv2.WebAclLoggingConfigurationLoggingFilterFilterArray{&wafv2.WebAclLoggingConfigurationLoggingFilterFilterArgs{
-				Behavior: pulumi.String("KEEP"), Requirement: pulumi.String("MEETS_ANY"), Conditions: conditions,
-			}},
-		}
+		logging["loggingFilter"] = pulumi.Any(object{
+			"defaultBehavior": "DROP",
+			"filters":         []any{object{"behavior": "KEEP", "requirement": "MEETS_ANY", "conditions": conditions}},
+		})
 	}
-	if _, err := wafv2.NewWebAclLoggingConfiguration(ctx, name+"-waf-logging", logging, child); err != nil {
+	var loggingConfig wafAttachment
+	if err := ctx.RegisterResource(webACLLoggingType, name+"-waf-logging", logging, &loggingConfig, wafOpts...); err != nil {
 		return err
 	}
 	e.WebACLARN = acl.Arn
 	e.WAFLogGroup = group.Name
-	e.WebACLMetricName = acl.VisibilityConfig.MetricName()
+	// The metric name is the web ACL's own input; reading it through the ACL's URN keeps the alarms that
+	// use it after the ACL, and the name known in a preview.
+	e.WebACLMetricName = acl.URN().ApplyT(func(pulumi.URN) string { return metric }).(pulumi.StringOutput)
 	return nil
 }

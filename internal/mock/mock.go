@@ -54,6 +54,9 @@ type Resource struct {
 	// Provider is the URN of the explicit provider the resource was registered with ("" for the
 	// default provider of its package).
 	Provider string
+	// Version is the provider plugin version the resource asks for ("" for none): the typed SDKs set
+	// their own, so resources of one package share a default provider.
+	Version string
 	// Options the engine would honour.
 	Protect             bool
 	RetainOnDelete      bool
@@ -205,6 +208,7 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 			}
 		}
 		r.Provider = providerURN(rpc.GetProvider())
+		r.Version = rpc.GetVersion()
 	}
 	if rpc := args.ReadRPC; rpc != nil {
 		r.Parent = rpc.GetParent()
