@@ -16,6 +16,8 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/route53"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/football/football-infra/internal/awsres"
 )
 
 const edgeType = "football:edge:Edge"
@@ -191,11 +193,9 @@ func (e *Edge) domain(ctx *pulumi.Context, name string, a EdgeArgs) error {
 
 // webACL registers the regional web ACL, associates it with the load balancer and logs it to a log group
 // whose name starts with aws-waf-logs- (WAF's requirement), with the authorization and cookie headers
-// redacted. The three WAF resources are registered by type token (webacl.go says why); their inputs below
-// use the provider's property names and shapes, which stack/waf_schema_test.go checks.
+// redacted. The three WAF resources are registered by type token (webacl.go).
 func (e *Edge) webACL(ctx *pulumi.Context, name string, a EdgeArgs) error {
 	child := pulumi.Parent(e)
-	wafOpts := []pulumi.ResourceOption{child, pulumi.Version(awsProviderVersion)}
 	metric := a.Project + "-" + a.Stack
 	visible := func(m string) object {
 		return object{"cloudwatchMetricsEnabled": true, "sampledRequestsEnabled": true, "metricName": m}
@@ -257,22 +257,21 @@ func (e *Edge) webACL(ctx *pulumi.Context, name string, a EdgeArgs) error {
 			"visibilityConfig": visible(metric + "-" + g),
 		})
 	}
-	var acl webACLResource
-	if err := ctx.RegisterResource(webACLType, name+"-waf", pulumi.Map{
+	acl, err := awsres.Register(ctx, webACLType, name+"-waf", pulumi.Map{
 		"name":             pulumi.String(metric),
 		"description":      pulumi.String("football " + a.Stack + ": managed rules and a per-IP rate limit in front of the load balancer"),
 		"scope":            pulumi.String("REGIONAL"),
 		"defaultAction":    pulumi.Any(object{"allow": object{}}),
 		"rules":            pulumi.Any(rules),
 		"visibilityConfig": pulumi.Any(visible(metric)),
-	}, &acl, wafOpts...); err != nil {
+	}, child)
+	if err != nil {
 		return err
 	}
-	var association wafAttachment
-	if err := ctx.RegisterResource(webACLAssociationType, name+"-waf-alb", pulumi.Map{
+	if _, err := awsres.Register(ctx, webACLAssociationType, name+"-waf-alb", pulumi.Map{
 		"resourceArn": a.LoadBalancerARN,
 		"webAclArn":   acl.Arn,
-	}, &association, wafOpts...); err != nil {
+	}, child); err != nil {
 		return err
 	}
 	groupOpts := []pulumi.ResourceOption{child}
@@ -308,8 +307,7 @@ func (e *Edge) webACL(ctx *pulumi.Context, name string, a EdgeArgs) error {
 			"filters":         []any{object{"behavior": "KEEP", "requirement": "MEETS_ANY", "conditions": conditions}},
 		})
 	}
-	var loggingConfig wafAttachment
-	if err := ctx.RegisterResource(webACLLoggingType, name+"-waf-logging", logging, &loggingConfig, wafOpts...); err != nil {
+	if _, err := awsres.Register(ctx, webACLLoggingType, name+"-waf-logging", logging, child); err != nil {
 		return err
 	}
 	e.WebACLARN = acl.Arn

@@ -131,8 +131,9 @@ func freshMachineEnv(t *testing.T) []string {
 		path = append(path, dir)
 	}
 	path = append(path, filepath.Join(vals[3], "bin")) // go itself, even if it shared a directory with pulumi
-	// The test command's own build settings (scripts/test.sh: no DWARF, vet done by its vet step): the
-	// commands link in a fraction of the time and reuse its builds; what they do is unchanged.
+	// The test command's own build settings plus two of the commands' own (-vet=off: the test step has
+	// vetted every package; -ldflags=-w: no debug information, which a command run once does not need):
+	// the commands reuse the test step's compiles; what they do is unchanged.
 	goflags := strings.TrimSpace(os.Getenv("GOFLAGS") + " -ldflags=-w -vet=off")
 	env := []string{"HOME=" + t.TempDir(), "PATH=" + strings.Join(path, string(os.PathListSeparator)),
 		"GOCACHE=" + vals[0], "GOMODCACHE=" + vals[1], "GOPATH=" + vals[2], "GOFLAGS=" + goflags, "AWS_EC2_METADATA_DISABLED=true"}

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # The test command: the README's and CI's. Offline, credential-free; small named steps, each timed.
 #   gofmt       every Go file is gofmt-clean
-#   vet         go vet ./... (go test's own, smaller vet pass is then off); it compiles every dependency,
-#               which the test step reuses
+#   shellcheck  installs Debian's shellcheck when missing; the test step then lints every boot script with it
+#   test        go test -vet=all ./...: every go vet analyzer on every package, then the tests (the generated
+#               docs/stacks pages are checked there), in one build; results kept in Go's test cache
 #   docs        Markdown structure and tables (markdownlint-cli2), relative links and anchors
 #               (remark-validate-links); tools pinned in scripts/doclint, installed once into .cache/doclint
+#               in the background while Go builds
 #   actionlint  the GitHub Actions workflows
-#   shellcheck  installs Debian's shellcheck when missing; the test step then lints every boot script with it
-#   test        go test ./... (the generated docs/stacks pages are checked there), kept in Go's test cache
 # Two more steps run only when named, and .ci/run runs them after this command:
 #   lint        golangci-lint, pinned below, configured in .golangci.yml: staticcheck, errcheck, ineffassign,
 #               unused, revive (doc comments), misspell and go vet's analyzers; building it is a third of a
@@ -21,9 +21,9 @@ case "${1:-}" in
     cat <<'EOF'
 Usage: bash scripts/test.sh
 
-The test command (what .ci/run runs), offline, no credentials. Steps, each timed: gofmt, vet (go vet ./...),
-docs (markdownlint-cli2, relative links and anchors), actionlint (the GitHub workflows), shellcheck (installs
-it when missing, for the boot script tests), test (go test ./...).
+The test command (what .ci/run runs), offline, no credentials. Steps, each timed: gofmt, shellcheck (installs
+it when missing, for the boot script tests), test (go test -vet=all ./...: go vet's analyzers, then the tests),
+docs (markdownlint-cli2, relative links and anchors), actionlint (the GitHub workflows).
 TEST_STEPS="lint test" runs only those steps. Two steps run only when named (.ci/run adds them):
 lint (golangci-lint, .golangci.yml) and race (go test -race ./...).
 Exits non-zero on the first failing step and names it.
@@ -75,8 +75,6 @@ step_docs() {
 
 # The first run builds golangci-lint (its linters are many modules); go run keeps the binary in Go's
 # build cache, so later runs start it at once.
-step_vet() { go vet ./...; }
-
 step_lint() { go run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0 run ./...; }
 
 step_actionlint() { go run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12; }
@@ -97,19 +95,19 @@ step_shellcheck() {
   export FOOTBALL_REQUIRE_SHELLCHECK=1
 }
 
-# -vet=off: the vet step already ran every vet analyzer on these packages; go test's own pass would
-# type-check every dependency again for a smaller set of them.
-step_test() { go test -vet=off ./...; }
+# -vet=all: go vet's whole set of analyzers rather than go test's short list, on every package (those
+# without tests too), scheduled with the compiles, links and test runs of the same build.
+step_test() { go test -vet=all ./...; }
 
 # The race detector rebuilds every package instrumented (the AWS provider's too): as long again as the
-# rest of this command on a cold cache, so it is a step of its own.
+# rest of this command on a cold cache, so it is a step of its own; the test step has vetted the code.
 step_race() { go test -race -vet=off ./...; }
 
 # now prints the time in microseconds; seconds turns a difference of two into seconds with one decimal.
 now() { local t=${EPOCHREALTIME/[.,]/}; echo "${t#0}"; }
 seconds() { local d=$(( ($1 + 50000) / 100000 )); echo "$((d / 10)).$((d % 10))"; }
 
-steps=${TEST_STEPS:-gofmt vet docs actionlint shellcheck test}
+steps=${TEST_STEPS:-gofmt shellcheck test docs actionlint}
 current=
 timings=()
 started=$(now)

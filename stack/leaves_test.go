@@ -22,10 +22,11 @@ const module = "github.com/football/football-infra"
 // another would tie their lifecycles and let a change in one break the other's tests.
 var leaves = []string{"network", "compute", "data", "edge", "monitoring"}
 
-// shared are the module's packages a leaf may import: the AWS facts in production code, and the mock
+// shared are the module's packages a leaf may import: the AWS facts and the registration of resources by type
+// token in production code, and the mock
 // engine and the boot script sandbox in tests. None imports a leaf.
-var shared = map[string]bool{module + "/internal/awsfacts": true}
-var sharedInTests = map[string]bool{module + "/internal/awsfacts": true, module + "/internal/mock": true,
+var shared = map[string]bool{module + "/internal/awsfacts": true, module + "/internal/awsres": true}
+var sharedInTests = map[string]bool{module + "/internal/awsfacts": true, module + "/internal/awsres": true, module + "/internal/mock": true,
 	module + "/internal/bootsim": true}
 
 // TestLeavesImportNoSibling reads the imports of every Go file of the leaf packages (tests included) and of
@@ -33,7 +34,7 @@ var sharedInTests = map[string]bool{module + "/internal/awsfacts": true, module 
 func TestLeavesImportNoSibling(t *testing.T) {
 	t.Parallel()
 	checked := 0
-	for _, dir := range append(append([]string(nil), leaves...), "internal/awsfacts", "internal/mock", "internal/bootsim") {
+	for _, dir := range append(append([]string(nil), leaves...), "internal/awsfacts", "internal/awsres", "internal/mock", "internal/bootsim") {
 		files, err := filepath.Glob(filepath.Join("..", dir, "*.go"))
 		require.NoError(t, err)
 		require.NotEmpty(t, files, "no Go files in %s", dir)
@@ -48,7 +49,7 @@ func TestLeavesImportNoSibling(t *testing.T) {
 					allowed = sharedInTests
 				}
 				switch dir {
-				case "internal/awsfacts", "internal/bootsim":
+				case "internal/awsfacts", "internal/awsres", "internal/bootsim":
 					allowed = nil // the facts and the sandbox stand alone
 				case "internal/mock":
 					allowed = shared

@@ -7,19 +7,34 @@ import (
 	"strconv"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/accessanalyzer"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/budgets"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cfg"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudtrail"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ebs"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/guardduty"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/kms"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/s3"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/securityhub"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/football/football-infra/internal/awsres"
 )
+
+// The baseline's services with one or two resources each here (CloudTrail, AWS Config, Security Hub,
+// GuardDuty, Access Analyzer, EBS, Budgets) are registered by type token, without their typed packages
+// (internal/awsres says why); bootstrap/account's TestBaselineInputsMatchTheSDK holds the inputs to them.
+const (
+	trailType                 = "aws:cloudtrail/trail:Trail"
+	configRecorderType        = "aws:cfg/recorder:Recorder"
+	configDeliveryChannelType = "aws:cfg/deliveryChannel:DeliveryChannel"
+	configRecorderStatusType  = "aws:cfg/recorderStatus:RecorderStatus"
+	securityHubAccountType    = "aws:securityhub/account:Account"
+	securityHubStandardType   = "aws:securityhub/standardsSubscription:StandardsSubscription"
+	guardDutyDetectorType     = "aws:guardduty/detector:Detector"
+	accessAnalyzerType        = "aws:accessanalyzer/analyzer:Analyzer"
+	ebsEncryptionType         = "aws:ebs/encryptionByDefault:EncryptionByDefault"
+	budgetType                = "aws:budgets/budget:Budget"
+)
+
+// BaselineTypes are the type tokens the baseline registers without their typed packages.
+var BaselineTypes = []string{trailType, configRecorderType, configDeliveryChannelType, configRecorderStatusType,
+	securityHubAccountType, securityHubStandardType, guardDutyDetectorType, accessAnalyzerType, ebsEncryptionType, budgetType}
 
 const baselineType = "football:bootstrap:Baseline"
 
@@ -202,16 +217,16 @@ func (b *Baseline) trail(ctx *pulumi.Context, name string, a BaselineArgs) error
 	if err != nil {
 		return err
 	}
-	trail, err := cloudtrail.NewTrail(ctx, name+"-trail", &cloudtrail.TrailArgs{
-		Name:                       pulumi.String(n.TrailName()),
-		S3BucketName:               bucket.Bucket,
-		IsMultiRegionTrail:         pulumi.Bool(true),
-		IncludeGlobalServiceEvents: pulumi.Bool(true),
-		EnableLogFileValidation:    pulumi.Bool(true),
-		EnableLogging:              pulumi.Bool(true),
-		KmsKeyId:                   key.Arn,
-		CloudWatchLogsGroupArn:     pulumi.Sprintf("%s:*", group.Arn), // CloudTrail wants the stream wildcard
-		CloudWatchLogsRoleArn:      role.Arn,
+	trail, err := awsres.Register(ctx, trailType, name+"-trail", pulumi.Map{
+		"name":                       pulumi.String(n.TrailName()),
+		"s3BucketName":               bucket.Bucket,
+		"isMultiRegionTrail":         pulumi.Bool(true),
+		"includeGlobalServiceEvents": pulumi.Bool(true),
+		"enableLogFileValidation":    pulumi.Bool(true),
+		"enableLogging":              pulumi.Bool(true),
+		"kmsKeyId":                   key.Arn,
+		"cloudWatchLogsGroupArn":     pulumi.Sprintf("%s:*", group.Arn), // CloudTrail wants the stream wildcard
+		"cloudWatchLogsRoleArn":      role.Arn,
 	}, child, pulumi.DependsOn([]pulumi.Resource{policy, rolePolicy})) // CloudTrail checks both when it starts
 	if err != nil {
 		return err
@@ -268,65 +283,66 @@ func (b *Baseline) regional(ctx *pulumi.Context, name string, a BaselineArgs, re
 		suffix = "-" + region
 	}
 	if *s.SecurityHub {
-		recorder, err := cfg.NewRecorder(ctx, name+"-config-recorder"+suffix, &cfg.RecorderArgs{
-			Name:    pulumi.String(n.Project),
-			RoleArn: pulumi.String(configRoleARN(n)),
-			RecordingGroup: &cfg.RecorderRecordingGroupArgs{
-				AllSupported: pulumi.Bool(true),
+		recorder, err := awsres.Register(ctx, configRecorderType, name+"-config-recorder"+suffix, pulumi.Map{
+			"name":    pulumi.String(n.Project),
+			"roleArn": pulumi.String(configRoleARN(n)),
+			"recordingGroup": pulumi.Any(awsres.Object{
+				"allSupported": true,
 				// IAM is global: recorded once, in the home region, so its items are not billed per region.
-				IncludeGlobalResourceTypes: pulumi.Bool(home),
-			},
+				"includeGlobalResourceTypes": home,
+			}),
 		}, append(opts, pulumi.DependsOn(configDeps))...)
 		if err != nil {
 			return err
 		}
-		channel, err := cfg.NewDeliveryChannel(ctx, name+"-config-delivery"+suffix, &cfg.DeliveryChannelArgs{
-			Name:         pulumi.String(n.Project),
-			S3BucketName: pulumi.String(n.Bucket("config")),
+		channel, err := awsres.Register(ctx, configDeliveryChannelType, name+"-config-delivery"+suffix, pulumi.Map{
+			"name":         pulumi.String(n.Project),
+			"s3BucketName": pulumi.String(n.Bucket("config")),
 		}, append(opts, pulumi.DependsOn([]pulumi.Resource{recorder}))...)
 		if err != nil {
 			return err
 		}
-		if _, err := cfg.NewRecorderStatus(ctx, name+"-config-recording"+suffix, &cfg.RecorderStatusArgs{
-			Name:      recorder.Name,
-			IsEnabled: pulumi.Bool(true),
-		}, append(opts, pulumi.DependsOn([]pulumi.Resource{channel}))...); err != nil {
+		// Recording starts once the recorder has somewhere to deliver to.
+		if _, err := awsres.Register(ctx, configRecorderStatusType, name+"-config-recording"+suffix, pulumi.Map{
+			"name":      pulumi.String(n.Project),
+			"isEnabled": pulumi.Bool(true),
+		}, append(opts, pulumi.DependsOn([]pulumi.Resource{recorder, channel}))...); err != nil {
 			return err
 		}
-		hub, err := securityhub.NewAccount(ctx, name+"-security-hub"+suffix, &securityhub.AccountArgs{
+		hub, err := awsres.Register(ctx, securityHubAccountType, name+"-security-hub"+suffix, pulumi.Map{
 			// Only the standard chosen below, one finding per control across standards.
-			EnableDefaultStandards:  pulumi.Bool(false),
-			ControlFindingGenerator: pulumi.String("SECURITY_CONTROL"),
-			AutoEnableControls:      pulumi.Bool(true),
+			"enableDefaultStandards":  pulumi.Bool(false),
+			"controlFindingGenerator": pulumi.String("SECURITY_CONTROL"),
+			"autoEnableControls":      pulumi.Bool(true),
 		}, opts...)
 		if err != nil {
 			return err
 		}
-		if _, err := securityhub.NewStandardsSubscription(ctx, name+"-fsbp"+suffix, &securityhub.StandardsSubscriptionArgs{
-			StandardsArn: pulumi.String(FSBPStandardARN(n.Partition, region)),
+		if _, err := awsres.Register(ctx, securityHubStandardType, name+"-fsbp"+suffix, pulumi.Map{
+			"standardsArn": pulumi.String(FSBPStandardARN(n.Partition, region)),
 		}, append(opts, pulumi.DependsOn([]pulumi.Resource{hub}))...); err != nil {
 			return err
 		}
 	}
 	if *s.GuardDuty {
-		if _, err := guardduty.NewDetector(ctx, name+"-guardduty"+suffix, &guardduty.DetectorArgs{
-			Enable:                     pulumi.Bool(true),
-			FindingPublishingFrequency: pulumi.String("FIFTEEN_MINUTES"),
+		if _, err := awsres.Register(ctx, guardDutyDetectorType, name+"-guardduty"+suffix, pulumi.Map{
+			"enable":                     pulumi.Bool(true),
+			"findingPublishingFrequency": pulumi.String("FIFTEEN_MINUTES"),
 		}, opts...); err != nil {
 			return err
 		}
 	}
 	if *s.AccessAnalyzer {
-		if _, err := accessanalyzer.NewAnalyzer(ctx, name+"-access-analyzer"+suffix, &accessanalyzer.AnalyzerArgs{
-			AnalyzerName: pulumi.String(n.Project + "-account"),
-			Type:         pulumi.String("ACCOUNT"),
+		if _, err := awsres.Register(ctx, accessAnalyzerType, name+"-access-analyzer"+suffix, pulumi.Map{
+			"analyzerName": pulumi.String(n.Project + "-account"),
+			"type":         pulumi.String("ACCOUNT"),
 		}, opts...); err != nil {
 			return err
 		}
 	}
 	if *s.EBSEncryptionByDefault {
-		if _, err := ebs.NewEncryptionByDefault(ctx, name+"-ebs-encryption"+suffix, &ebs.EncryptionByDefaultArgs{
-			Enabled: pulumi.Bool(true),
+		if _, err := awsres.Register(ctx, ebsEncryptionType, name+"-ebs-encryption"+suffix, pulumi.Map{
+			"enabled": pulumi.Bool(true),
 		}, opts...); err != nil {
 			return err
 		}
@@ -349,30 +365,30 @@ func (b *Baseline) budgets(ctx *pulumi.Context, name string, a BaselineArgs) err
 		envs = append(envs, env)
 	}
 	sort.Strings(envs)
-	emails := pulumi.ToStringArray(a.Settings.BudgetEmails)
+	emails := a.Settings.BudgetEmails
 	for _, env := range envs {
-		var notes budgets.BudgetNotificationArray
+		var notes []any
 		for _, pct := range BudgetThresholds {
-			notes = append(notes, &budgets.BudgetNotificationArgs{
-				NotificationType:         pulumi.String("ACTUAL"),
-				ComparisonOperator:       pulumi.String("GREATER_THAN"),
-				Threshold:                pulumi.Float64(pct),
-				ThresholdType:            pulumi.String("PERCENTAGE"),
-				SubscriberEmailAddresses: emails,
+			notes = append(notes, awsres.Object{
+				"notificationType":         "ACTUAL",
+				"comparisonOperator":       "GREATER_THAN",
+				"threshold":                pct,
+				"thresholdType":            "PERCENTAGE",
+				"subscriberEmailAddresses": emails,
 			})
 		}
-		if _, err := budgets.NewBudget(ctx, name+"-budget-"+env, &budgets.BudgetArgs{
-			Name:        pulumi.String(a.Names.Project + "-" + env + "-monthly"),
-			BudgetType:  pulumi.String("COST"),
-			TimeUnit:    pulumi.String("MONTHLY"),
-			LimitAmount: pulumi.String(strconv.FormatFloat(a.Budgets[env], 'f', 2, 64)),
-			LimitUnit:   pulumi.String("USD"),
+		if _, err := awsres.Register(ctx, budgetType, name+"-budget-"+env, pulumi.Map{
+			"name":        pulumi.String(a.Names.Project + "-" + env + "-monthly"),
+			"budgetType":  pulumi.String("COST"),
+			"timeUnit":    pulumi.String("MONTHLY"),
+			"limitAmount": pulumi.String(strconv.FormatFloat(a.Budgets[env], 'f', 2, 64)),
+			"limitUnit":   pulumi.String("USD"),
 			// The stacks tag everything Environment=<env> (aws:defaultTags); Budgets names user tags user:<key>.
-			CostFilters: budgets.BudgetCostFilterArray{&budgets.BudgetCostFilterArgs{
-				Name:   pulumi.String("TagKeyValue"),
-				Values: pulumi.StringArray{pulumi.String("user:Environment$" + env)},
-			}},
-			Notifications: notes,
+			"costFilters": pulumi.Any([]any{awsres.Object{
+				"name":   "TagKeyValue",
+				"values": []string{"user:Environment$" + env},
+			}}),
+			"notifications": pulumi.Any(notes),
 		}, pulumi.Parent(b)); err != nil {
 			return err
 		}

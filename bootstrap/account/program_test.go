@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/football/football-infra/bootstrap/account"
+	"github.com/football/football-infra/internal/awsres"
 	"github.com/football/football-infra/internal/mock"
 	"github.com/football/football-infra/internal/stackfile"
 )
@@ -506,6 +507,20 @@ func TestBadConfigIsRefusedNamingTheKey(t *testing.T) {
 	_, _, err := plan(t, map[string]string{p + "github.repository": "football-infra"})
 	var cfgErr interface{ Unwrap() error }
 	assert.ErrorAs(t, err, &cfgErr)
+}
+
+// TestBaselineInputsMatchTheSDK: the baseline's resources registered by type token (internal/awsres), in
+// the home region and the other one of the example stack, are held to their typed packages' Go source
+// (every property declared there, of its kind, every required one present) and ask for the aws provider
+// version the typed resources ask for.
+func TestBaselineInputsMatchTheSDK(t *testing.T) {
+	t.Parallel()
+	m, _, err := plan(t, nil)
+	require.NoError(t, err)
+	version := roleNamed(t, m, "football-ci-deploy-prod").Version
+	require.Equal(t, awsres.ProviderVersion, version, "awsres.ProviderVersion is the version the typed pulumi-aws resources ask for")
+	assert.Len(t, m.ByType("aws:securityhub/account:Account"), 2, "both regions of the example stack")
+	assert.Empty(t, m.SDKProblems(t, version, account.BaselineTypes...))
 }
 
 // TestSwitchesTurnPartsOff: every part of the baseline can be turned off, and the rest stays.

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 )
@@ -208,4 +209,57 @@ func join(path, name string) string {
 		return name
 	}
 	return path + "." + name
+}
+
+// awsSDK is the import path of pulumi-aws's Go packages.
+const awsSDK = "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/"
+
+// AWSArgsStruct maps a pulumi-aws type token to its typed package and the plain args struct the
+// package's constructor sends: "aws:wafv2/webAcl:WebAcl" is wafv2's webAclArgs.
+func AWSArgsStruct(token string) (pkg, argsStruct string, err error) {
+	rest, ok := strings.CutPrefix(token, "aws:")
+	module, file, ok2 := strings.Cut(rest, "/")
+	file, _, ok3 := strings.Cut(file, ":")
+	if !ok || !ok2 || !ok3 || module == "" || file == "" {
+		return "", "", fmt.Errorf("%q is not a pulumi-aws type token (aws:<module>/<resource>:<Resource>)", token)
+	}
+	return awsSDK + module, file + "Args", nil
+}
+
+// SDKProblems holds every registered resource of the given pulumi-aws types to its typed package's Go
+// source (SDKSchema.Check) and to the provider version wantVersion; it returns each problem, prefixed by
+// the resource, and fails the test only when a package cannot be read. A type the plan did not register
+// is a problem too, so a check cannot pass for want of resources.
+func (m *Mocks) SDKProblems(t testing.TB, wantVersion string, types ...string) []string {
+	t.Helper()
+	schemas := map[string]*SDKSchema{}
+	var problems []string
+	for _, typ := range types {
+		pkg, args, err := AWSArgsStruct(typ)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if schemas[pkg] == nil {
+			dir, err := PackageDir(pkg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if schemas[pkg], err = LoadSDKSchema(dir); err != nil {
+				t.Fatal(err)
+			}
+		}
+		registered := m.ByType(typ)
+		if len(registered) == 0 {
+			problems = append(problems, typ+": none registered")
+		}
+		for _, r := range registered {
+			for _, p := range schemas[pkg].Check(args, r.Inputs) {
+				problems = append(problems, typ+" "+r.Name+": "+p)
+			}
+			if r.Version != wantVersion {
+				problems = append(problems, fmt.Sprintf("%s %s: asks for aws provider %q, the typed resources for %q", typ, r.Name, r.Version, wantVersion))
+			}
+		}
+	}
+	return problems
 }

@@ -72,3 +72,16 @@ func TestSDKSchemaCheck(t *testing.T) {
 	}, s.Check("thingArgs", bad))
 	assert.Equal(t, []string{"the package declares no struct nothingArgs"}, s.Check("nothingArgs", good))
 }
+
+// TestAWSArgsStruct: a type token names its typed package and plain args struct; anything else is refused.
+func TestAWSArgsStruct(t *testing.T) {
+	t.Parallel()
+	pkg, args, err := AWSArgsStruct("aws:cfg/recorderStatus:RecorderStatus")
+	require.NoError(t, err)
+	assert.Equal(t, "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cfg", pkg)
+	assert.Equal(t, "recorderStatusArgs", args)
+	for _, bad := range []string{"awsx:ec2:Vpc", "aws:cfg", "aws:/x:X", "random:index/randomId:RandomId"} {
+		_, _, err := AWSArgsStruct(bad)
+		assert.Error(t, err, bad)
+	}
+}
