@@ -34,8 +34,8 @@ EOF
   *) echo "test.sh: takes no arguments (see --help)" >&2; exit 2 ;;
 esac
 cd "$(dirname "$0")/.."
-# The Go compiler collects its garbage less often: a cold run spends about 15% less CPU compiling the AWS
-# provider's packages (docs/testing.md), and its largest process grows from about 3.4 to 4.6 GB.
+# The Go compiler collects its garbage less often: a cold build of the tests spends about 18% less CPU
+# (docs/testing.md), and its largest process grows from about 3.4 to 4.6 GB.
 export GOGC="${GOGC:-400}"
 
 doclint=.cache/doclint

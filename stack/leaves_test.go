@@ -22,9 +22,9 @@ const module = "github.com/football/football-infra"
 // another would tie their lifecycles and let a change in one break the other's tests.
 var leaves = []string{"network", "compute", "data", "edge", "monitoring"}
 
-// shared are the module's packages a leaf may import: the AWS facts and the registration of resources by type
-// token in production code, and the mock
-// engine and the boot script sandbox in tests. None imports a leaf.
+// shared are the module's packages a leaf may import: the AWS facts and the registration of resources by
+// type token in production code, and the mock engine and the boot script sandbox in tests. None imports a
+// leaf.
 var shared = map[string]bool{module + "/internal/awsfacts": true, module + "/internal/awsres": true}
 var sharedInTests = map[string]bool{module + "/internal/awsfacts": true, module + "/internal/awsres": true, module + "/internal/mock": true,
 	module + "/internal/bootsim": true}

@@ -44,6 +44,6 @@ func TestWAFInputsMatchTheSDK(t *testing.T) {
 	}
 	_, allowed := mock.Lookup(ruleNamed(t, acl, "AWSManagedRulesKnownBadInputsRuleSet"), "statement.managedRuleGroupStatement.ruleActionOverrides[0].actionToUse.allow")
 	assert.True(t, allowed)
-	_, filtered := plans[variant].One(t, edge.WebACLTypes[2]).Inputs["loggingFilter"]
+	_, filtered := plans[variant].One(t, "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration").Inputs["loggingFilter"]
 	assert.False(t, filtered, "every request logged: no filter")
 }

@@ -365,7 +365,6 @@ func (b *Baseline) budgets(ctx *pulumi.Context, name string, a BaselineArgs) err
 		envs = append(envs, env)
 	}
 	sort.Strings(envs)
-	emails := a.Settings.BudgetEmails
 	for _, env := range envs {
 		var notes []any
 		for _, pct := range BudgetThresholds {
@@ -374,7 +373,7 @@ func (b *Baseline) budgets(ctx *pulumi.Context, name string, a BaselineArgs) err
 				"comparisonOperator":       "GREATER_THAN",
 				"threshold":                pct,
 				"thresholdType":            "PERCENTAGE",
-				"subscriberEmailAddresses": emails,
+				"subscriberEmailAddresses": a.Settings.BudgetEmails,
 			})
 		}
 		if _, err := awsres.Register(ctx, budgetType, name+"-budget-"+env, pulumi.Map{
